@@ -1,0 +1,3 @@
+module github.com/cgmon/cgmon
+
+go 1.26
