@@ -84,6 +84,7 @@ type Pids struct {
 // DeviceIO is one block device's cumulative IO for a cgroup.
 type DeviceIO struct {
 	Major, Minor uint32
+	Name         string // kernel device name ("sda", "vda"), from /sys/dev/block
 	ReadBytes    uint64
 	WriteBytes   uint64
 	ReadOps      uint64
@@ -112,10 +113,9 @@ type Cgroup struct {
 	// Path is relative to the hierarchy root: "/" or "/system.slice/sshd.service".
 	Path     string
 	Identity identity.Identity
-	// Inode of the cgroup's directory in its first hierarchy: a cgroup that
-	// was removed and created again under the same path gets a new one, and
-	// its counters start again.
-	Inode uint64
+	// Generation changes when a cgroup is removed and created again under
+	// the same path: its counters started again, so no rate spans the two.
+	Generation uint64
 	// ReadAt is when the CPU counters were read (monotonic, from Set.Start).
 	ReadAt time.Duration
 

@@ -1,0 +1,58 @@
+// Command cgmon watches every cgroup on a Linux host. This package only
+// wires the command line to the internal packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// exitUsage is the exit code for a bad command line or configuration.
+const exitUsage = 2
+
+// usageError marks errors that are the user's input, not the host's.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmd := newRootCommand()
+	err := cmd.ExecuteContext(ctx)
+	if err == nil {
+		return
+	}
+	fmt.Fprintln(os.Stderr, "cgmon:", err)
+	var ue usageError
+	if errors.As(err, &ue) || isFlagError(err) {
+		os.Exit(exitUsage)
+	}
+	os.Exit(1)
+}
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "cgmon",
+		Short:         "Watch every cgroup on a Linux host",
+		Long:          "cgmon watches every cgroup on a Linux host — systemd units, LXC, Podman and Docker containers, nspawn machines, Kubernetes pods — with CPU, memory, tasks, IO and pressure for each.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newSnapshotCommand(), newVersionCommand())
+	return root
+}
+
+// isFlagError recognizes cobra's errors for unknown commands and arguments.
+func isFlagError(err error) bool {
+	var ue usageError
+	return errors.As(err, &ue)
+}

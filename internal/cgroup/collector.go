@@ -1,0 +1,291 @@
+package cgroup
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/cgmon/cgmon/internal/identity"
+	"github.com/cgmon/cgmon/internal/rootfs"
+	"github.com/cgmon/cgmon/internal/sample"
+)
+
+// DefaultExcludedDevices are the block device name prefixes left out of IO
+// figures unless configured otherwise, as LXC Monitor does: loop devices and
+// device-mapper targets count the same IO twice (once on the mapper, once on
+// the disk below).
+var DefaultExcludedDevices = []string{"loop", "dm-"}
+
+// Options configure a Collector.
+type Options struct {
+	// Root is where files are read. Required.
+	Root rootfs.Root
+	// ExcludedDevices are block device name prefixes left out of IO. nil
+	// means DefaultExcludedDevices; an empty non-nil slice excludes nothing.
+	ExcludedDevices []string
+	// FileBudget caps the file handles kept open between cycles. 0 means
+	// the process's open-file limit less a reserve of 256. Past the budget,
+	// files are opened and closed each cycle: slower, never failing.
+	FileBudget int
+	// LimitEvery re-reads limits (memory.max, cpu.max, pids.max, ...) every
+	// N cycles rather than every cycle; other figures are read every cycle.
+	// 0 means 10; 1 re-reads them every cycle.
+	LimitEvery int
+	// RescanEvery walks all hierarchies again as a safety net besides the
+	// inotify events. 0 means one minute.
+	RescanEvery time.Duration
+	// Resolver names containers from their runtimes. Optional.
+	Resolver *identity.Resolver
+	// Logger receives rare notices (no inotify, file budget reached).
+	// Optional.
+	Logger *slog.Logger
+	// NoWatch disables inotify: the tree is walked every cycle.
+	NoWatch bool
+}
+
+// Stats are the collector's own figures.
+type Stats struct {
+	Cgroups      int    // cgroups known
+	OpenFiles    int    // handles kept open
+	FileBudget   int    // the cap on OpenFiles
+	Walks        uint64 // full walks of the tree
+	ParseErrors  uint64 // files whose content could not be parsed
+	ReadErrors   uint64 // reads that failed for a reason other than the cgroup going away
+	WatchEnabled bool   // inotify tells about new and removed cgroups
+}
+
+// Collector reads every cgroup of a root.
+type Collector struct {
+	root     rootfs.Root
+	layout   *Layout
+	plan     plan
+	used     []int
+	excluded []string
+	resolver *identity.Resolver
+	log      *slog.Logger
+
+	limitEvery  int
+	rescanEvery time.Duration
+	budget      int
+	open        int
+
+	byPath  map[string]*cgState
+	sorted  []*cgState
+	resort  bool
+	nextGen uint64
+
+	watch      *watcher
+	events     []event
+	lastWalk   time.Time
+	walkEvery  bool
+	cycle      int
+	start      time.Time
+	hostname   string
+	devices    map[uint64]device
+	buf        []byte
+	stats      Stats
+	watchLimit sync.Once
+}
+
+type device struct {
+	name     string
+	excluded bool
+}
+
+// New detects the layout of a root and prepares to read it.
+func New(opts Options) (*Collector, error) {
+	if opts.Root == nil {
+		return nil, errors.New("cgroup collector: no root")
+	}
+	layout, err := DetectLayout(opts.Root)
+	if err != nil {
+		return nil, err
+	}
+	c := &Collector{
+		root:        opts.Root,
+		layout:      layout,
+		excluded:    opts.ExcludedDevices,
+		resolver:    opts.Resolver,
+		log:         opts.Logger,
+		limitEvery:  opts.LimitEvery,
+		rescanEvery: opts.RescanEvery,
+		budget:      opts.FileBudget,
+		byPath:      map[string]*cgState{},
+		devices:     map[uint64]device{},
+		buf:         make([]byte, 0, 8192),
+		start:       time.Now(),
+	}
+	if c.excluded == nil {
+		c.excluded = DefaultExcludedDevices
+	}
+	if c.limitEvery <= 0 {
+		c.limitEvery = 10
+	}
+	if c.rescanEvery <= 0 {
+		c.rescanEvery = time.Minute
+	}
+	if c.budget <= 0 {
+		c.budget = defaultBudget()
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.plan = makePlan(opts.Root, layout)
+	c.used = c.plan.hierarchiesUsed(len(layout.Hierarchies))
+	if len(c.used) > 32 {
+		return nil, fmt.Errorf("cgroup collector: %d hierarchies, at most 32 supported", len(c.used))
+	}
+	c.walkEvery = opts.NoWatch
+	if !c.walkEvery {
+		if _, ok := opts.Root.(interface{ HostPath(string) string }); !ok {
+			c.walkEvery = true
+		} else if w, err := newWatcher(); err != nil {
+			c.log.Warn("no inotify: walking the cgroup tree every cycle", "err", err)
+			c.walkEvery = true
+		} else {
+			c.watch = w
+		}
+	}
+	c.hostname = readHostname(opts.Root)
+	return c, nil
+}
+
+func defaultBudget() int {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil || lim.Cur < 512 {
+		return 256
+	}
+	return int(lim.Cur) - 256
+}
+
+func readHostname(root rootfs.Root) string {
+	for _, name := range []string{"/proc/sys/kernel/hostname", "/etc/hostname"} {
+		if b, err := root.ReadFile(name); err == nil {
+			if h := strings.TrimSpace(string(b)); h != "" {
+				return h
+			}
+		}
+	}
+	return ""
+}
+
+// Layout returns the detected hierarchies.
+func (c *Collector) Layout() *Layout { return c.layout }
+
+// Stats returns the collector's own figures.
+func (c *Collector) Stats() Stats {
+	s := c.stats
+	s.Cgroups = len(c.byPath)
+	s.OpenFiles = c.open
+	s.FileBudget = c.budget
+	s.WatchEnabled = c.watch != nil && !c.watch.full
+	return s
+}
+
+func (c *Collector) noteWatchLimit() {
+	c.watchLimit.Do(func() {
+		c.log.Warn("inotify watch limit reached: walking the cgroup tree every cycle; raise fs.inotify.max_user_watches")
+		c.walkEvery = true
+	})
+}
+
+// refresh brings the set of cgroups up to date: a full walk the first time,
+// when events were lost, when inotify is not available, and every
+// RescanEvery; otherwise only the inotify events.
+func (c *Collector) refresh(now time.Time) error {
+	full := c.walkEvery || c.lastWalk.IsZero() || now.Sub(c.lastWalk) >= c.rescanEvery
+	if !full && c.watch != nil {
+		var overflow bool
+		var err error
+		c.events, overflow, err = c.watch.drain(c.events)
+		if err != nil {
+			return err
+		}
+		if overflow {
+			full = true
+		} else if err := c.applyEvents(c.events); err != nil {
+			return err
+		}
+	}
+	if full {
+		if c.watch != nil {
+			// Events queued before the walk describe what it will see.
+			if _, _, err := c.watch.drain(c.events); err != nil {
+				return err
+			}
+		}
+		if err := c.walkAll(); err != nil {
+			return err
+		}
+		c.lastWalk = now
+		c.stats.Walks++
+		if c.stats.Walks > 1 {
+			c.hostname = readHostname(c.root)
+		}
+	}
+	c.sortStates()
+	return nil
+}
+
+// Collect reads every cgroup into dst, reusing its memory. Cgroups come in
+// path order. A cgroup that vanishes while it is read is left out.
+func (c *Collector) Collect(dst *sample.Set) error {
+	now := time.Now()
+	if err := c.refresh(now); err != nil {
+		return err
+	}
+	c.cycle++
+	dst.Time = now
+	dst.Hostname = c.hostname
+	dst.Mode = string(c.layout.Mode)
+	n := 0
+	for i, st := range c.sorted {
+		if n == len(dst.Cgroups) {
+			dst.Cgroups = append(dst.Cgroups, sample.Cgroup{})
+		}
+		out := &dst.Cgroups[n]
+		refreshLimits := (c.cycle+st.seq)%c.limitEvery == 0 || !st.lim.read
+		if c.read(st, out, refreshLimits) {
+			n++
+		} else {
+			c.sorted[i] = nil // gone: dropped below
+		}
+	}
+	dst.Cgroups = dst.Cgroups[:n]
+	c.sweepGone()
+	return nil
+}
+
+// sweepGone drops the cgroups found gone while reading.
+func (c *Collector) sweepGone() {
+	k := 0
+	for _, st := range c.sorted {
+		if st != nil {
+			c.sorted[k] = st
+			k++
+		}
+	}
+	if k < len(c.sorted) {
+		clear(c.sorted[k:])
+		c.sorted = c.sorted[:k]
+	}
+}
+
+// Close releases every handle.
+func (c *Collector) Close() error {
+	for p, st := range c.byPath {
+		c.drop(p, st)
+	}
+	if c.watch != nil {
+		return c.watch.close()
+	}
+	return nil
+}
+
+// sinceStart is the monotonic time stamp of a read.
+func (c *Collector) sinceStart() time.Duration { return time.Since(c.start) }

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Runs cgmon's whole test suite on a fresh Debian machine: installs what the
+# tests need (Debian packages, the linter, the cgroup v2 test VM), then lint,
+# unit and integration tests with the race detector, a short fuzz of every
+# parser, and one pass of every benchmark. Integration tests need root; as
+# another user they skip with a message.
+#
+# Usage: scripts/test.sh [--quick]   (--quick: no VM, no fuzzing, no benchmarks)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+QUICK=0; [ "${1:-}" = --quick ] && QUICK=1
+FUZZTIME=${FUZZTIME:-5s}
+export PATH="$PATH:$(go env GOPATH)/bin"
+
+step() { printf '\n=== %s\n' "$*"; }
+
+# --- packages -------------------------------------------------------------
+need=()
+command -v systemd-cgtop >/dev/null || need+=(systemd)
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx insmod || need+=(busybox-static)
+command -v cpio >/dev/null || need+=(cpio)
+command -v bc >/dev/null || need+=(bc)
+if [ ${#need[@]} -gt 0 ]; then
+	if [ "$(id -u)" = 0 ]; then
+		step "installing ${need[*]}"
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	else
+		echo "missing packages (${need[*]}); not root, so tests that need them will skip"
+	fi
+fi
+if ! command -v staticcheck >/dev/null; then
+	step "installing staticcheck"
+	go install honnef.co/go/tools/cmd/staticcheck@v0.6.1
+fi
+
+# --- lint -----------------------------------------------------------------
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted"; exit 1; fi
+step "go mod tidy is clean"
+cp go.mod /tmp/cgmon-go.mod.$$; cp go.sum /tmp/cgmon-go.sum.$$
+go mod tidy
+if ! cmp -s go.mod /tmp/cgmon-go.mod.$$ || ! cmp -s go.sum /tmp/cgmon-go.sum.$$; then
+	cp /tmp/cgmon-go.mod.$$ go.mod; cp /tmp/cgmon-go.sum.$$ go.sum
+	rm -f /tmp/cgmon-go.mod.$$ /tmp/cgmon-go.sum.$$
+	echo "go mod tidy changes go.mod/go.sum: run it and commit"; exit 1
+fi
+rm -f /tmp/cgmon-go.mod.$$ /tmp/cgmon-go.sum.$$
+step "go vet"
+go vet ./...
+step "staticcheck"
+staticcheck ./...
+step "design rules"
+# Readers and parsers never run programs, and nothing logs outside slog.
+if grep -rln --include='*.go' '"os/exec"' internal/rootfs internal/cgroupfs internal/cgroup internal/model internal/sample internal/identity 2>/dev/null | grep -v _test.go; then
+	echo "os/exec imported in a reader package"; exit 1
+fi
+if grep -rn --include='*.go' -E '^\s*"log"$' cmd internal | grep -v _test.go; then
+	echo "package log imported: use log/slog"; exit 1
+fi
+
+# --- the cgroup v2 VM -----------------------------------------------------
+if [ $QUICK = 0 ] && [ -x test/v2vm/build.sh ]; then
+	step "cgroup v2 test VM image"
+	test/v2vm/build.sh || echo "v2 VM image could not be built: the v2 guest tests will skip"
+fi
+
+# --- tests ----------------------------------------------------------------
+
+if [ $QUICK = 0 ]; then
+	step "fuzz every target for $FUZZTIME"
+	for pkg in $(go list ./...); do
+		dir=$(go list -f '{{.Dir}}' "$pkg")
+		for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+			go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" "$pkg" >/tmp/cgmon-fuzz.log 2>&1 || { cat /tmp/cgmon-fuzz.log; exit 1; }
+			echo "fuzz $pkg $target ok"
+		done
+	done
+	step "every benchmark once"
+	go test -run='^$' -bench=. -benchtime=1x ./... >/tmp/cgmon-bench.log 2>&1 || { cat /tmp/cgmon-bench.log; exit 1; }
+	grep -c '^Benchmark' /tmp/cgmon-bench.log | sed 's/^/benchmarks run: /'
+fi
+
+# Last, so that its summary closes the output.
+step "go test -race"
+SHORT=(); [ $QUICK = 1 ] && SHORT=(-short)
+go test -race -count=1 -timeout 20m "${SHORT[@]}" ./...
