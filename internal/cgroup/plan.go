@@ -8,9 +8,8 @@ import (
 type fileKind uint8
 
 const (
-	fileCpuacctUsageAll fileKind = iota // v1 cpuacct.usage_all
-	fileCpuacctUsage                    // v1 cpuacct.usage (kernels without usage_all)
-	fileCpuacctStat                     // v1 cpuacct.stat (kernels without usage_all)
+	fileCpuacctUsage fileKind = iota // v1 cpuacct.usage
+	fileCpuacctStat                  // v1 cpuacct.stat
 	fileCPUStat                         // cpu.stat: v1 throttling; v2 usage and throttling
 	fileCFSQuota                        // v1 cpu.cfs_quota_us (limit)
 	fileCFSPeriod                       // v1 cpu.cfs_period_us (limit)
@@ -50,9 +49,7 @@ type plan struct {
 	v2mem bool // memory files are cgroup2's
 }
 
-// makePlan decides which files to read. Where a kernel offers a cheaper or
-// more precise file it is preferred (cpuacct.usage_all: user, system and
-// total in ns in one read), with the older files as fallback.
+// makePlan decides which files to read, where more than one would do.
 func makePlan(root rootfs.Root, l *Layout) plan {
 	var p plan
 	add := func(kind fileKind, h int, name string, limit bool) {
@@ -64,14 +61,13 @@ func makePlan(root rootfs.Root, l *Layout) plan {
 	}
 	ui, unified := l.unified()
 
-	// CPU usage.
+	// CPU usage. The total comes from cpuacct.usage, the scheduler's exact
+	// runtime that systemd-cgtop reads too; the user/system split of
+	// cpuacct.stat and cpuacct.usage_all is sampled at ticks, and on recent
+	// kernels their sum is several percent away from the total.
 	if i, h := l.controller("cpuacct"); h != nil && !h.V2 {
-		if has(h, "cpuacct.usage_all") {
-			add(fileCpuacctUsageAll, i, "cpuacct.usage_all", false)
-		} else {
-			add(fileCpuacctUsage, i, "cpuacct.usage", false)
-			add(fileCpuacctStat, i, "cpuacct.stat", false)
-		}
+		add(fileCpuacctUsage, i, "cpuacct.usage", false)
+		add(fileCpuacctStat, i, "cpuacct.stat", false)
 	}
 	// cpu.stat: throttling on v1; usage and throttling on v2, where it exists
 	// in every cgroup even without the cpu controller.

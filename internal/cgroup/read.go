@@ -124,9 +124,6 @@ func (c *Collector) read(st *cgState, out *sample.Cgroup, refreshLimits bool) bo
 		}
 		var err error
 		switch spec.kind {
-		case fileCpuacctUsageAll:
-			err = cgroupfs.ParseCpuacctUsageAll(b, &out.CPU)
-			out.ReadAt = c.sinceStart()
 		case fileCpuacctUsage:
 			var v uint64
 			v, err = cgroupfs.ParseUint(b)
