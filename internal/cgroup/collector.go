@@ -289,3 +289,22 @@ func (c *Collector) Close() error {
 
 // sinceStart is the monotonic time stamp of a read.
 func (c *Collector) sinceStart() time.Duration { return time.Since(c.start) }
+
+// PlanFile is one file the collector reads in every cgroup.
+type PlanFile struct {
+	MountPoint string // the hierarchy's mount point inside the root
+	Base       string // the hierarchy's base path (see Hierarchy.Base)
+	Name       string // file name inside each cgroup directory
+	Limit      bool   // re-read every LimitEvery cycles only
+}
+
+// PlanFiles lists the files read in every cgroup, for tools that compare
+// cgmon with a bare reader of the same files.
+func (c *Collector) PlanFiles() []PlanFile {
+	out := make([]PlanFile, len(c.plan.files))
+	for i, f := range c.plan.files {
+		h := &c.layout.Hierarchies[f.hierarchy]
+		out[i] = PlanFile{MountPoint: h.MountPoint, Base: h.Base, Name: f.name, Limit: f.limit}
+	}
+	return out
+}
