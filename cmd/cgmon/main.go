@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -32,7 +33,7 @@ func main() {
 	}
 	fmt.Fprintln(os.Stderr, "cgmon:", err)
 	var ue usageError
-	if errors.As(err, &ue) || isFlagError(err) {
+	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
 		os.Exit(exitUsage)
 	}
 	os.Exit(1)
@@ -51,8 +52,10 @@ func newRootCommand() *cobra.Command {
 	return root
 }
 
-// isFlagError recognizes cobra's errors for unknown commands and arguments.
-func isFlagError(err error) bool {
-	var ue usageError
-	return errors.As(err, &ue)
+// noArgs is cobra.NoArgs with a usage error.
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", args[0])}
+	}
+	return nil
 }

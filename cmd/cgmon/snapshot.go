@@ -34,7 +34,7 @@ func newSnapshotCommand() *cobra.Command {
 with its counters and its rates over the interval (CPU % as systemd-cgtop:
 100 = one CPU fully used). With --iterations N it keeps going, printing N
 snapshots, each --interval after the one before (JSON: one document a line).`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runSnapshot(cmd, f) },
 	}
 	fl := cmd.Flags()
