@@ -8,14 +8,14 @@ package identity
 type Kind string
 
 const (
-	KindRaw        Kind = "raw"
-	KindSystemd    Kind = "systemd"
-	KindLXC        Kind = "lxc"
-	KindPodman     Kind = "podman"
-	KindDocker     Kind = "docker"
-	KindNspawn     Kind = "nspawn"
-	KindKubernetes Kind = "kubernetes"
-	KindLibvirt    Kind = "libvirt"
+	KindRaw        Kind = "raw"        // none of the others: a group made by hand, or by a tool not known here
+	KindSystemd    Kind = "systemd"    // a systemd unit that is not a container's
+	KindLXC        Kind = "lxc"        // LXC, LXD, Incus and Proxmox VE containers
+	KindPodman     Kind = "podman"     // Podman containers and pods
+	KindDocker     Kind = "docker"     // Docker containers outside Kubernetes
+	KindNspawn     Kind = "nspawn"     // systemd-nspawn and other machined machines
+	KindKubernetes Kind = "kubernetes" // kubelet's pods and their CRI containers
+	KindLibvirt    Kind = "libvirt"    // libvirt domains: QEMU/KVM VMs, libvirt-lxc
 )
 
 // Role says what part a cgroup plays for its runtime.
