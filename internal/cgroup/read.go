@@ -65,7 +65,9 @@ func (c *Collector) readFile(st *cgState, i int) (b []byte, ok, gone bool) {
 			c.stats.ReadErrors++
 			return nil, false, false
 		}
-		if c.open >= c.budget {
+		// Limits are read every LimitEvery cycles: a handle kept for them
+		// would cost a descriptor for little gain.
+		if spec.limit || c.open >= c.budget {
 			b, err := h.ReadAll(c.buf)
 			h.Close()
 			return c.afterRead(s, b, err)
