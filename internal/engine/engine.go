@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cgmon/cgmon/internal/cgroup"
+	"github.com/cgmon/cgmon/internal/identity"
 	"github.com/cgmon/cgmon/internal/model"
 	"github.com/cgmon/cgmon/internal/rootfs"
 	"github.com/cgmon/cgmon/internal/sample"
@@ -25,6 +26,9 @@ type Options struct {
 	ExcludedDevices []string
 	// Logger receives rare notices. Optional.
 	Logger *slog.Logger
+	// NoNames turns off looking up container names in the runtimes' files
+	// (podman and docker storage, Proxmox configs, the docker socket).
+	NoNames bool
 	// Collector tunes the collector; its Root, ExcludedDevices and Logger
 	// are set from the fields above.
 	Collector cgroup.Options
@@ -35,6 +39,7 @@ type Options struct {
 type Engine struct {
 	root      *rootfs.Dir
 	collector *cgroup.Collector
+	resolver  *identity.Resolver
 	prev, cur *sample.Set
 }
 
@@ -48,12 +53,23 @@ func New(opts Options) (*Engine, error) {
 	co.Root = root
 	co.ExcludedDevices = opts.ExcludedDevices
 	co.Logger = opts.Logger
+	var res *identity.Resolver
+	if !opts.NoNames {
+		// Names are looked up by the resolver's own goroutine: a slow
+		// runtime never delays a cycle, and a name shows up a cycle later.
+		res = identity.NewResolver(root, identity.ResolverOptions{})
+		res.Start(context.Background())
+		co.Resolver = res
+	}
 	col, err := cgroup.New(co)
 	if err != nil {
+		if res != nil {
+			res.Close()
+		}
 		root.Close()
 		return nil, fmt.Errorf("read cgroups under %s: %w", root, err)
 	}
-	return &Engine{root: root, collector: col}, nil
+	return &Engine{root: root, collector: col, resolver: res}, nil
 }
 
 // Collector returns the engine's collector, for its layout and statistics.
@@ -93,6 +109,9 @@ func (e *Engine) Snapshot(ctx context.Context, interval time.Duration) (*model.S
 
 // Close releases every file the engine holds open.
 func (e *Engine) Close() error {
+	if e.resolver != nil {
+		e.resolver.Close()
+	}
 	err := e.collector.Close()
 	if cerr := e.root.Close(); err == nil {
 		err = cerr
