@@ -10,28 +10,28 @@ type fileKind uint8
 const (
 	fileCpuacctUsage fileKind = iota // v1 cpuacct.usage
 	fileCpuacctStat                  // v1 cpuacct.stat
-	fileCPUStat                         // cpu.stat: v1 throttling; v2 usage and throttling
-	fileCFSQuota                        // v1 cpu.cfs_quota_us (limit)
-	fileCFSPeriod                       // v1 cpu.cfs_period_us (limit)
-	fileCPUMax                          // v2 cpu.max (limit)
-	fileMemUsage                        // memory.usage_in_bytes / memory.current
-	fileMemStat                         // memory.stat
-	fileMemPeak                         // memory.max_usage_in_bytes / memory.peak
-	fileMemSwap                         // v1 memory.memsw.usage_in_bytes / v2 memory.swap.current
-	fileMemFailcnt                      // v1 memory.failcnt
-	fileMemEvents                       // v2 memory.events
-	fileOOMControl                      // v1 memory.oom_control
-	fileMemLimit                        // memory.limit_in_bytes / memory.max (limit)
-	fileMemSwapLimit                    // v1 memory.memsw.limit_in_bytes / v2 memory.swap.max (limit)
-	fileIOStat                          // v2 io.stat
-	fileBlkioBytes                      // v1 blkio.*io_service_bytes*
-	fileBlkioOps                        // v1 blkio.*io_serviced*
-	filePidsCurrent                     // pids.current
-	filePidsMax                         // pids.max (limit)
-	fileProcs                           // cgroup.procs, counted when there is no pids controller
-	filePSICPU                          // cpu.pressure
-	filePSIMemory                       // memory.pressure
-	filePSIIO                           // io.pressure
+	fileCPUStat                      // cpu.stat: v1 throttling; v2 usage and throttling
+	fileCFSQuota                     // v1 cpu.cfs_quota_us (limit)
+	fileCFSPeriod                    // v1 cpu.cfs_period_us (limit)
+	fileCPUMax                       // v2 cpu.max (limit)
+	fileMemUsage                     // memory.usage_in_bytes / memory.current
+	fileMemStat                      // memory.stat
+	fileMemPeak                      // memory.max_usage_in_bytes / memory.peak
+	fileMemSwap                      // v1 memory.memsw.usage_in_bytes / v2 memory.swap.current
+	fileMemFailcnt                   // v1 memory.failcnt
+	fileMemEvents                    // v2 memory.events
+	fileOOMControl                   // v1 memory.oom_control
+	fileMemLimit                     // memory.limit_in_bytes / memory.max (limit)
+	fileMemSwapLimit                 // v1 memory.memsw.limit_in_bytes / v2 memory.swap.max (limit)
+	fileIOStat                       // v2 io.stat
+	fileBlkioBytes                   // v1 blkio.*io_service_bytes*
+	fileBlkioOps                     // v1 blkio.*io_serviced*
+	filePidsCurrent                  // pids.current
+	filePidsMax                      // pids.max (limit)
+	fileProcs                        // cgroup.procs, counted when there is no pids controller
+	filePSICPU                       // cpu.pressure
+	filePSIMemory                    // memory.pressure
+	filePSIIO                        // io.pressure
 )
 
 // fileSpec is one file of the plan.

@@ -10,13 +10,29 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/cgmon/cgmon/internal/engine"
 	"github.com/cgmon/cgmon/internal/model"
 	"github.com/cgmon/cgmon/internal/testcg"
+	"github.com/cgmon/cgmon/test/v2vm"
 )
+
+// TestV2VMGuest runs this file's TestLive* checks again inside a real cgroup
+// v2 kernel under qemu (test/v2vm): the same loads, the same relations.
+func TestV2VMGuest(t *testing.T) {
+	if v2vm.IsGuest() {
+		t.Skip("already in the guest")
+	}
+	log := v2vm.RunGuestTests(t, ".", "-test.run=^TestLive")
+	for _, want := range []string{"--- PASS: TestLiveCPUUnderHalfQuota", "--- PASS: TestLiveMemoryOfTmpfsFile", "--- PASS: TestLiveDirectIOWrites", "--- PASS: TestLiveTasksOfSleepers"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the guest did not report %q", want)
+		}
+	}
+}
 
 const mib = 1 << 20
 
@@ -104,12 +120,22 @@ func TestLiveMemoryOfTmpfsFile(t *testing.T) {
 
 func TestLiveDirectIOWrites(t *testing.T) {
 	h := testcg.Require(t)
-	dir := t.TempDir()
-	if _, _, _, err := testcg.BlockDevice(dir); err != nil {
-		t.Skipf("the temporary directory is not on a disk: %v", err)
-	}
 	g := h.NewGroup(t, "dio")
-	maj, min := g.DirectIOWrite(t, dir, 32)
+	var maj, min uint32
+	scratch := os.Getenv("CGMON_TEST_SCRATCH_DISK")
+	if scratch == "" && v2vm.IsGuest() {
+		scratch = "/dev/vda"
+	}
+	if scratch != "" {
+		// The v2 VM has a scratch disk and no disk file system.
+		maj, min = g.DirectIOWriteDevice(t, scratch, 32)
+	} else {
+		dir := t.TempDir()
+		if _, _, _, err := testcg.BlockDevice(dir); err != nil {
+			t.Skipf("the temporary directory is not on a disk (and CGMON_TEST_SCRATCH_DISK is unset): %v", err)
+		}
+		maj, min = g.DirectIOWrite(t, dir, 32)
+	}
 	e := newEngine(t)
 	c := find(t, next(t, e), g.Path())
 	var dev *model.DeviceIO

@@ -92,9 +92,9 @@ func TestRates(t *testing.T) {
 			},
 		},
 		{
-			name: "PSI stall share over the interval",
-			prev: sample.Cgroup{Pressure: sample.Pressure{IO: sample.PSI{HasSome: true, Some: sample.PSILine{TotalUs: 1e6}}}},
-			cur:  sample.Cgroup{Pressure: sample.Pressure{IO: sample.PSI{HasSome: true, Some: sample.PSILine{TotalUs: 1.25e6}}}},
+			name:    "PSI stall share over the interval",
+			prev:    sample.Cgroup{Pressure: sample.Pressure{IO: sample.PSI{HasSome: true, Some: sample.PSILine{TotalUs: 1e6}}}},
+			cur:     sample.Cgroup{Pressure: sample.Pressure{IO: sample.PSI{HasSome: true, Some: sample.PSILine{TotalUs: 1.25e6}}}},
 			elapsed: sec,
 			check: func(t *testing.T, r CgroupRates) {
 				if r.PSIIOSome != floatOf(25) || r.PSIIOFull.OK {

@@ -259,6 +259,24 @@ func (g *Group) DirectIOWrite(t testing.TB, dir string, mib int) (maj, min uint3
 	return maj, min
 }
 
+// DirectIOWriteDevice writes mib MiB with O_DIRECT straight to a block
+// device (a scratch disk such as the test VM's /dev/vda: its contents are
+// lost) from inside the group, and returns the device's numbers.
+func (g *Group) DirectIOWriteDevice(t testing.TB, dev string, mib int) (maj, min uint32) {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Stat(dev, &st); err != nil {
+		t.Fatalf("testcg: DirectIOWriteDevice: %v", err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFBLK {
+		t.Fatalf("testcg: DirectIOWriteDevice: %s is not a block device", dev)
+	}
+	maj, min = unix.Major(st.Rdev), unix.Minor(st.Rdev)
+	g.EnableBlkioCounting(t, maj, min)
+	g.runHelper(t, "directio-dev", dev, strconv.Itoa(mib<<20))
+	return maj, min
+}
+
 // runHelper runs a helper in the group to completion.
 func (g *Group) runHelper(t testing.TB, args ...string) {
 	t.Helper()
@@ -317,15 +335,17 @@ func helperMain(args []string) error {
 			time.Sleep(time.Hour)
 		}
 	case args[0] == "write" && len(args) == 3:
-		return writeFileOf(args[1], n, 0)
+		return writeFileOf(args[1], n, os.O_CREATE|os.O_EXCL)
 	case args[0] == "directio" && len(args) == 3:
+		return writeFileOf(args[1], n, os.O_CREATE|os.O_EXCL|unix.O_DIRECT)
+	case args[0] == "directio-dev" && len(args) == 3:
 		return writeFileOf(args[1], n, unix.O_DIRECT)
 	}
 	return fmt.Errorf("unknown helper command %q", args)
 }
 
 // writeFileOf writes n bytes (a multiple of the page size for O_DIRECT) to a
-// new file, from a page-aligned 1 MiB buffer.
+// file opened with the extra flags, from a page-aligned 1 MiB buffer.
 func writeFileOf(path string, n, flags int) error {
 	const chunk = 1 << 20
 	buf, err := unix.Mmap(-1, 0, chunk, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
@@ -336,7 +356,7 @@ func writeFileOf(path string, n, flags int) error {
 	for i := range buf {
 		buf[i] = 0xa5
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|flags, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|flags, 0o600)
 	if err != nil {
 		return err
 	}
