@@ -1,7 +1,6 @@
 package testcg
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -32,7 +31,7 @@ func BlockDevice(path string) (maj, min uint32, name string, err error) {
 		if err != nil {
 			return 0, 0, "", err
 		}
-		mounts, err := parseMountinfo(bytes.NewReader(mi))
+		mounts, err := parseMountinfo(mi)
 		if err != nil {
 			return 0, 0, "", fmt.Errorf("/proc/self/mountinfo: %w", err)
 		}

@@ -29,6 +29,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cgmon/cgmon/internal/cgroupfs"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -140,7 +142,7 @@ func detect() (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	mounts, err := parseMountinfo(bytes.NewReader(mi))
+	mounts, err := parseMountinfo(mi)
 	if err != nil {
 		return nil, fmt.Errorf("/proc/self/mountinfo: %w", err)
 	}
@@ -200,65 +202,18 @@ type mount struct {
 	superOpts    []string
 }
 
-// parseMountinfo parses /proc/<pid>/mountinfo as described in proc(5):
-// "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue".
-func parseMountinfo(r io.Reader) ([]mount, error) {
-	var out []mount
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if line == "" {
-			continue
-		}
-		f := strings.Fields(line)
-		sep := slices.Index(f, "-")
-		if sep < 6 || len(f) < sep+4 {
-			return nil, fmt.Errorf("line %d: malformed: %q", n, line)
-		}
-		majS, minS, ok := strings.Cut(f[2], ":")
-		if !ok {
-			return nil, fmt.Errorf("line %d: bad device %q", n, f[2])
-		}
-		maj, err1 := strconv.ParseUint(majS, 10, 32)
-		min, err2 := strconv.ParseUint(minS, 10, 32)
-		if err := errors.Join(err1, err2); err != nil {
-			return nil, fmt.Errorf("line %d: bad device %q: %w", n, f[2], err)
-		}
-		out = append(out, mount{
-			major:     uint32(maj),
-			minor:     uint32(min),
-			root:      unescapeOctal(f[3]),
-			point:     unescapeOctal(f[4]),
-			fsType:    f[sep+1],
-			source:    unescapeOctal(f[sep+2]),
-			superOpts: strings.Split(f[sep+3], ","),
-		})
-	}
-	if err := sc.Err(); err != nil {
+// parseMountinfo reads the mount table with cgmon's own parser.
+func parseMountinfo(b []byte) ([]mount, error) {
+	ms, err := cgroupfs.ParseMountinfo(b)
+	if err != nil {
 		return nil, err
 	}
+	out := make([]mount, len(ms))
+	for i, m := range ms {
+		out[i] = mount{major: m.Major, minor: m.Minor, root: m.Root, point: m.MountPoint,
+			fsType: m.FSType, source: m.Source, superOpts: m.SuperOptions}
+	}
 	return out, nil
-}
-
-// unescapeOctal undoes the kernel's \ooo escaping of space, tab, newline and
-// backslash in mountinfo paths.
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // parseProcCgroups returns the enabled v1 controllers listed in

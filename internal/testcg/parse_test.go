@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -22,7 +21,7 @@ func readFixture(t *testing.T, name string) []byte {
 func TestHierarchiesFromMountinfo(t *testing.T) {
 	f := func(mountinfo, procCgroups string, wantMode Mode, want []Hierarchy) {
 		t.Helper()
-		mounts, err := parseMountinfo(bytes.NewReader(readFixture(t, mountinfo)))
+		mounts, err := parseMountinfo(readFixture(t, mountinfo))
 		if err != nil {
 			t.Fatalf("%s: %v", mountinfo, err)
 		}
@@ -86,7 +85,7 @@ func TestHierarchiesFromMountinfo(t *testing.T) {
 }
 
 func TestParseMountinfo(t *testing.T) {
-	mounts, err := parseMountinfo(bytes.NewReader(readFixture(t, "mountinfo-v1")))
+	mounts, err := parseMountinfo(readFixture(t, "mountinfo-v1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,26 +95,12 @@ func TestParseMountinfo(t *testing.T) {
 		t.Errorf("last mount (-want +got):\n%s", diff)
 	}
 
-	if _, err := parseMountinfo(bytes.NewReader(readFixture(t, "mountinfo-broken"))); err == nil {
+	if _, err := parseMountinfo(readFixture(t, "mountinfo-broken")); err == nil {
 		t.Error("mountinfo-broken: no error")
 	}
-	if _, err := parseMountinfo(strings.NewReader("1 2 x / / rw - ext4 /dev/a rw\n")); err == nil {
+	if _, err := parseMountinfo([]byte("1 2 x / / rw - ext4 /dev/a rw\n")); err == nil {
 		t.Error("bad device: no error")
 	}
-}
-
-func TestUnescapeOctal(t *testing.T) {
-	f := func(in, want string) {
-		t.Helper()
-		if got := unescapeOctal(in); got != want {
-			t.Errorf("unescapeOctal(%q) = %q, want %q", in, got, want)
-		}
-	}
-	f(`/plain`, "/plain")
-	f(`/a\040b`, "/a b")
-	f(`/tab\011nl\012bs\134`, "/tab\tnl\nbs\\")
-	f(`/short\04`, `/short\04`)
-	f(`/not\999octal`, `/not\999octal`)
 }
 
 func TestParseCgtop(t *testing.T) {
