@@ -20,7 +20,8 @@ type cgState struct {
 	seen  uint32 // presence found by the walk in progress
 	gen   uint64
 	ident identity.Identity
-	slots []slot // one per plan file
+	slots []slot   // one per plan file
+	dirs  []string // directory in each hierarchy, made when first needed
 	lim   limits
 	seq   int // staggers limit re-reads across cgroups
 }

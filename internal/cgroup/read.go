@@ -36,6 +36,17 @@ func (st *cgState) closeSlots(c *Collector) {
 	st.lim = limits{}
 }
 
+// dir returns the cgroup's directory in hierarchy h.
+func (st *cgState) dir(c *Collector, h int) string {
+	if st.dirs == nil {
+		st.dirs = make([]string, len(c.layout.Hierarchies))
+	}
+	if st.dirs[h] == "" {
+		st.dirs[h] = c.layout.Hierarchies[h].Dir(st.path)
+	}
+	return st.dirs[h]
+}
+
 // retryMissing forgets which files were missing, so the next read tries them
 // again (a v2 controller may have been enabled since).
 func (st *cgState) retryMissing() {
@@ -53,8 +64,7 @@ func (c *Collector) readFile(st *cgState, i int) (b []byte, ok, gone bool) {
 	}
 	spec := &c.plan.files[i]
 	if s.h == nil {
-		dir := c.layout.Hierarchies[spec.hierarchy].Dir(st.path)
-		h, err := c.root.Open(dir + "/" + spec.name)
+		h, err := c.root.Open(st.dir(c, spec.hierarchy) + "/" + spec.name)
 		if err != nil {
 			if rootfs.IsGone(err) {
 				// Either the file does not exist here or the cgroup is gone;

@@ -169,7 +169,7 @@ func (d *Dir) Open(name string) (Handle, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fileHandle{fd: fd, name: d.HostPath(name)}, nil
+	return &fileHandle{fd: fd, root: d, name: name}, nil
 }
 
 // ReadFile implements Root.
@@ -241,11 +241,18 @@ func sortEntries(e []fs.DirEntry) {
 // that thousands of handles cost no finalizers and no poller registration.
 type fileHandle struct {
 	fd   int
-	name string
+	root *Dir
+	name string // inside the root; the host path is built only for errors
 }
 
 func (h *fileHandle) ReadAll(buf []byte) ([]byte, error) {
-	return ReadAllFD(h.fd, h.name, buf)
+	b, err := ReadAllFD(h.fd, "", buf)
+	if err != nil {
+		if pe, ok := err.(*fs.PathError); ok {
+			pe.Path = h.root.HostPath(h.name)
+		}
+	}
+	return b, err
 }
 
 func (h *fileHandle) Close() error {
