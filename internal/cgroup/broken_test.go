@@ -238,3 +238,34 @@ func TestLiveDiscoveryByInotify(t *testing.T) {
 		t.Errorf("stats %+v: want one walk and inotify", s)
 	}
 }
+
+func TestLimitsAreReadAgainAfterLimitRefresh(t *testing.T) {
+	dir, root := fixtureCopy(t, "v2")
+	file := filepath.Join(dir, "sys/fs/cgroup", lxcWeb, "memory.max")
+	c, err := New(Options{Root: root, LimitRefresh: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var set sample.Set
+	limit := func() sample.Limit {
+		t.Helper()
+		if err := c.Collect(&set); err != nil {
+			t.Fatal(err)
+		}
+		return find(t, &set, lxcWeb).Memory.Limit
+	}
+	if got := limit(); got != sample.LimitOf(128<<20) {
+		t.Fatalf("limit %+v", got)
+	}
+	if err := os.WriteFile(file, []byte("max\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := limit(); got != sample.LimitOf(128<<20) {
+		t.Errorf("limit re-read before LimitRefresh: %+v", got)
+	}
+	time.Sleep(310 * time.Millisecond) // past 1.5 × LimitRefresh
+	if got := limit(); got != sample.Unlimited {
+		t.Errorf("limit after LimitRefresh %+v, want unlimited", got)
+	}
+}

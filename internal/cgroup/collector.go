@@ -15,6 +15,13 @@ import (
 	"github.com/cgmon/cgmon/internal/sample"
 )
 
+// DefaultLimitRefresh is how often limits are re-read unless configured.
+const DefaultLimitRefresh = 30 * time.Second
+
+// DefaultRescanEvery is how often the whole tree is walked again as a
+// safety net; inotify reports every change in between.
+const DefaultRescanEvery = 5 * time.Minute
+
 // DefaultExcludedDevices are the block device name prefixes left out of IO
 // figures unless configured otherwise, as LXC Monitor does: loop devices and
 // device-mapper targets count the same IO twice (once on the mapper, once on
@@ -32,12 +39,14 @@ type Options struct {
 	// the process's open-file limit less a reserve of 256. Past the budget,
 	// files are opened and closed each cycle: slower, never failing.
 	FileBudget int
-	// LimitEvery re-reads limits (memory.max, cpu.max, pids.max, ...) every
-	// N cycles rather than every cycle; other figures are read every cycle.
-	// 0 means 10; 1 re-reads them every cycle.
-	LimitEvery int
+	// LimitRefresh is how often limits (memory.max, cpu.max, pids.max, ...)
+	// are re-read; every other figure is read every cycle. A cgroup's limits
+	// are read when it is first seen, then every LimitRefresh to
+	// 1.5 × LimitRefresh (spread so that not all come due in one cycle).
+	// 0 means DefaultLimitRefresh; a negative value reads them every cycle.
+	LimitRefresh time.Duration
 	// RescanEvery walks all hierarchies again as a safety net besides the
-	// inotify events. 0 means one minute.
+	// inotify events. 0 means DefaultRescanEvery.
 	RescanEvery time.Duration
 	// Resolver names containers from their runtimes. Optional.
 	Resolver *identity.Resolver
@@ -69,10 +78,10 @@ type Collector struct {
 	resolver *identity.Resolver
 	log      *slog.Logger
 
-	limitEvery  int
-	rescanEvery time.Duration
-	budget      int
-	open        int
+	limitRefresh time.Duration
+	rescanEvery  time.Duration
+	budget       int
+	open         int
 
 	byPath  map[string]*cgState
 	sorted  []*cgState
@@ -107,27 +116,27 @@ func New(opts Options) (*Collector, error) {
 		return nil, err
 	}
 	c := &Collector{
-		root:        opts.Root,
-		layout:      layout,
-		excluded:    opts.ExcludedDevices,
-		resolver:    opts.Resolver,
-		log:         opts.Logger,
-		limitEvery:  opts.LimitEvery,
-		rescanEvery: opts.RescanEvery,
-		budget:      opts.FileBudget,
-		byPath:      map[string]*cgState{},
-		devices:     map[uint64]device{},
-		buf:         make([]byte, 0, 8192),
-		start:       time.Now(),
+		root:         opts.Root,
+		layout:       layout,
+		excluded:     opts.ExcludedDevices,
+		resolver:     opts.Resolver,
+		log:          opts.Logger,
+		limitRefresh: opts.LimitRefresh,
+		rescanEvery:  opts.RescanEvery,
+		budget:       opts.FileBudget,
+		byPath:       map[string]*cgState{},
+		devices:      map[uint64]device{},
+		buf:          make([]byte, 0, 8192),
+		start:        time.Now(),
 	}
 	if c.excluded == nil {
 		c.excluded = DefaultExcludedDevices
 	}
-	if c.limitEvery <= 0 {
-		c.limitEvery = 10
+	if c.limitRefresh == 0 {
+		c.limitRefresh = DefaultLimitRefresh
 	}
 	if c.rescanEvery <= 0 {
-		c.rescanEvery = time.Minute
+		c.rescanEvery = DefaultRescanEvery
 	}
 	if c.budget <= 0 {
 		c.budget = defaultBudget()
@@ -249,8 +258,13 @@ func (c *Collector) Collect(dst *sample.Set) error {
 			dst.Cgroups = append(dst.Cgroups, sample.Cgroup{})
 		}
 		out := &dst.Cgroups[n]
-		refreshLimits := (c.cycle+st.seq)%c.limitEvery == 0 || !st.lim.read
+		refreshLimits := c.limitRefresh < 0 || !now.Before(st.lim.due)
 		if c.read(st, out, refreshLimits) {
+			if refreshLimits {
+				// Spread the next re-reads over half a period, so that the
+				// cgroups first seen together do not all come due together.
+				st.lim.due = now.Add(c.limitRefresh + c.limitRefresh/2*time.Duration(st.seq%16)/16)
+			}
 			n++
 		} else {
 			c.sorted[i] = nil // gone: dropped below
@@ -295,7 +309,7 @@ type PlanFile struct {
 	MountPoint string // the hierarchy's mount point inside the root
 	Base       string // the hierarchy's base path (see Hierarchy.Base)
 	Name       string // file name inside each cgroup directory
-	Limit      bool   // re-read every LimitEvery cycles only
+	Limit      bool   // re-read every LimitRefresh only
 }
 
 // PlanFiles lists the files read in every cgroup, for tools that compare

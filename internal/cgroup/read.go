@@ -3,6 +3,7 @@ package cgroup
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cgmon/cgmon/internal/cgroupfs"
 	"github.com/cgmon/cgmon/internal/rootfs"
@@ -17,7 +18,7 @@ type slot struct {
 
 // limits are the values re-read only every few cycles.
 type limits struct {
-	read      bool
+	due       time.Time // when they are read again; zero: at the next read
 	cpuQuota  sample.Limit
 	cpuPeriod sample.Value
 	mem       sample.Limit
@@ -75,7 +76,7 @@ func (c *Collector) readFile(st *cgState, i int) (b []byte, ok, gone bool) {
 			c.stats.ReadErrors++
 			return nil, false, false
 		}
-		// Limits are read every LimitEvery cycles: a handle kept for them
+		// Limits are read every LimitRefresh: a handle kept for them
 		// would cost a descriptor for little gain.
 		if spec.limit || c.open >= c.budget {
 			b, err := h.ReadAll(c.buf)
@@ -123,6 +124,11 @@ func (c *Collector) read(st *cgState, out *sample.Cgroup, refreshLimits bool) bo
 			continue
 		}
 		if spec.limit && !refreshLimits {
+			continue
+		}
+		if spec.kind == fileCFSPeriod && st.lim.cpuQuota.State != sample.LimitSet {
+			// The period matters only with a quota (read just before).
+			st.lim.cpuPeriod = sample.Value{}
 			continue
 		}
 		b, ok, gone := c.readFile(st, i)
@@ -212,9 +218,6 @@ func (c *Collector) read(st *cgState, out *sample.Cgroup, refreshLimits bool) bo
 			// A file we cannot parse leaves its metric absent this cycle.
 			c.stats.ParseErrors++
 		}
-	}
-	if refreshLimits {
-		st.lim.read = true
 	}
 	c.applyLimits(st, out, memswUsage)
 	out.IO = c.nameDevices(io)
