@@ -5,6 +5,7 @@ package render
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -12,18 +13,35 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/cgmon/cgmon/internal/model"
 )
 
+// jsonBuffers keeps encoding buffers between snapshots: at a thousand
+// cgroups a snapshot is about a megabyte of JSON.
+var jsonBuffers = sync.Pool{New: func() any { return new(jsonBuffer) }}
+
+type jsonBuffer struct{ plain, indented []byte }
+
 // JSON writes the snapshot as one JSON document followed by a newline.
 func JSON(w io.Writer, s *model.Snapshot, indent bool) error {
-	enc := json.NewEncoder(w)
+	jb := jsonBuffers.Get().(*jsonBuffer)
+	defer jsonBuffers.Put(jb)
+	jb.plain = s.AppendJSON(jb.plain[:0])
+	out := jb.plain
 	if indent {
-		enc.SetIndent("", "  ")
+		var b bytes.Buffer
+		b.Grow(2 * len(jb.plain))
+		if err := json.Indent(&b, jb.plain, "", "  "); err != nil {
+			return fmt.Errorf("indent snapshot: %w", err)
+		}
+		jb.indented = b.Bytes()
+		out = jb.indented
 	}
-	if err := enc.Encode(s); err != nil {
-		return fmt.Errorf("encode snapshot: %w", err)
+	out = append(out, '\n')
+	if _, err := w.Write(out); err != nil {
+		return fmt.Errorf("write snapshot: %w", err)
 	}
 	return nil
 }
