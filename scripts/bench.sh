@@ -254,8 +254,10 @@ fds open = most descriptors held (/proc/PID/fd, sampled every 5 s), stdio
 and inotify included. others = cores the rest of the machine kept busy
 meanwhile (/proc/stat); more than ~0.2 makes the figures noisy.
 The floor preads every plan file every cycle, limits included; cgmon reads
-limits (cpu.cfs_*, memory.*limit*, pids.max) one cycle in 10. Both keep at
-most the open-file limit less 256 handles open. Build time is not measured.
+limits (cpu.cfs_*, memory.*limit*, pids.max) every 30-45 s, and on a host
+with no swap device (/proc/swaps) reads no per-cgroup swap file (swap is 0).
+Both keep at most the open-file limit less 256 handles open. Build time is
+not measured.
 EOF
 
 # --- profile ----------------------------------------------------------------

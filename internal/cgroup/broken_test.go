@@ -269,3 +269,49 @@ func TestLimitsAreReadAgainAfterLimitRefresh(t *testing.T) {
 		t.Errorf("limit after LimitRefresh %+v, want unlimited", got)
 	}
 }
+
+func TestSwapWithAndWithoutSwapDevices(t *testing.T) {
+	dir, root := fixtureCopy(t, "v2")
+	cg := filepath.Join(dir, "sys/fs/cgroup")
+	if err := os.WriteFile(filepath.Join(cg, podV2, "memory.swap.current"), []byte("8192\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	swaps := filepath.Join(dir, "proc/swaps")
+	header := "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+	device := "/dev/vdb                                partition\t1048572\t\t8\t\t-2\n"
+	tests := []struct {
+		name, swaps string
+		want        sample.Value
+	}{
+		{"no /proc/swaps: the file is read", "", sample.Some(8192)},
+		{"a swap device: the file is read", header + device, sample.Some(8192)},
+		{"no swap device: nothing can be swapped", header, sample.Some(0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			os.Remove(swaps)
+			if tt.swaps != "" {
+				if err := os.WriteFile(swaps, []byte(tt.swaps), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c, err := New(Options{Root: root})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			var set sample.Set
+			for range 2 { // the second cycle is the one that may skip
+				if err := c.Collect(&set); err != nil {
+					t.Fatal(err)
+				}
+				if got := find(t, &set, podV2).Memory.Swap; got != tt.want {
+					t.Errorf("swap %+v, want %+v", got, tt.want)
+				}
+				if got := find(t, &set, "/").Memory.Swap; got.OK {
+					t.Errorf("the v2 root has no swap file, got %+v", got)
+				}
+			}
+		})
+	}
+}

@@ -126,6 +126,13 @@ func (c *Collector) read(st *cgState, out *sample.Cgroup, refreshLimits bool) bo
 		if spec.limit && !refreshLimits {
 			continue
 		}
+		if spec.kind == fileMemSwap && c.noSwap && st.slots[i].h != nil {
+			// No swap device, so nothing is swapped; the file exists here
+			// (it was opened before), so the figure is 0, not absent. The
+			// first time it is opened to learn that, and then not read.
+			out.Memory.Swap = sample.Some(0)
+			continue
+		}
 		if spec.kind == fileCFSPeriod && st.lim.cpuQuota.State != sample.LimitSet {
 			// The period matters only with a quota (read just before).
 			st.lim.cpuPeriod = sample.Value{}
@@ -173,6 +180,10 @@ func (c *Collector) read(st *cgState, out *sample.Cgroup, refreshLimits bool) bo
 		case fileMemPeak:
 			out.Memory.Peak, err = parseValue(b)
 		case fileMemSwap:
+			if c.noSwap {
+				out.Memory.Swap = sample.Some(0) // see above: the file exists
+				break
+			}
 			if c.plan.v2mem {
 				out.Memory.Swap, err = parseValue(b)
 			} else {
@@ -243,7 +254,7 @@ func (c *Collector) applyLimits(st *cgState, out *sample.Cgroup, memswUsage samp
 		out.Memory.SwapLimit = st.lim.memsw
 		return
 	}
-	if memswUsage.OK && out.Memory.Usage.OK {
+	if memswUsage.OK && out.Memory.Usage.OK && !c.noSwap {
 		var swap uint64
 		if memswUsage.V > out.Memory.Usage.V {
 			swap = memswUsage.V - out.Memory.Usage.V

@@ -67,7 +67,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 				CPU:    model.CPU{Percent: model.Float{V: math.NaN(), OK: true}, LimitCores: model.Limit{V: 1e-7, State: sample.LimitSet}},
 				Memory: model.Memory{LimitBytes: model.Limit{State: sample.LimitUnlimited}, UsageBytes: model.Count{OK: true}},
 				IO:     model.IO{Devices: []model.DeviceIO{{Device: "sda", ReadBytesPerSecond: model.Float{V: 1e300, OK: true}}}},
-				PSI: model.Pressure{IO: model.PSI{Full: model.PSILine{OK: true, Avg10: 1e-9, Avg60: 1e21, Avg300: 12.5, TotalSeconds: 3}}},
+				PSI:    model.Pressure{IO: model.PSI{Full: model.PSILine{OK: true, Avg10: 1e-9, Avg60: 1e21, Avg300: 12.5, TotalSeconds: 3}}},
 			}, {Path: "/"}},
 		}
 		if d := cmp.Diff(stdJSON(t, s), string(s.AppendJSON(nil))); d != "" {
