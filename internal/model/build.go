@@ -65,8 +65,12 @@ func convert(dst *Cgroup, c *sample.Cgroup) {
 	id := c.Identity
 	dst.Kind = string(id.Kind)
 	dst.Unit, dst.UnitType = id.Unit, id.UnitType
-	if id.Runtime != "" {
-		dst.Container = &Container{Runtime: id.Runtime, ID: id.ID, Name: id.Name, Role: string(id.Role)}
+	if id.Runtime != "" || id.ID != "" {
+		runtime := id.Runtime
+		if runtime == "" {
+			runtime = string(id.Kind) // a pod, or a container under cgroupfs naming
+		}
+		dst.Container = &Container{Runtime: runtime, ID: id.ID, Name: id.Name, Role: string(id.Role)}
 	}
 
 	cpu := &c.CPU
