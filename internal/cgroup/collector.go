@@ -91,7 +91,7 @@ type Collector struct {
 
 	watch      *watcher
 	events     []event
-	lastWalk   time.Time
+	lastRescan   time.Time
 	walkEvery  bool
 	cycle      int
 	start      time.Time
@@ -211,9 +211,12 @@ func (c *Collector) noteWatchLimit() {
 
 // refresh brings the set of cgroups up to date: a full walk the first time,
 // when events were lost, when inotify is not available, and every
-// RescanEvery; otherwise only the inotify events.
+// RescanEvery; otherwise only the inotify events. Files found missing are
+// tried again only at the RescanEvery walk (a v2 controller may have been
+// enabled since), not at every walk.
 func (c *Collector) refresh(now time.Time) error {
-	full := c.walkEvery || c.lastWalk.IsZero() || now.Sub(c.lastWalk) >= c.rescanEvery
+	rescan := c.lastRescan.IsZero() || now.Sub(c.lastRescan) >= c.rescanEvery
+	full := c.walkEvery || rescan
 	if !full && c.watch != nil {
 		var overflow bool
 		var err error
@@ -234,14 +237,16 @@ func (c *Collector) refresh(now time.Time) error {
 				return err
 			}
 		}
-		if err := c.walkAll(); err != nil {
+		if err := c.walkAll(rescan); err != nil {
 			return err
 		}
-		c.lastWalk = now
 		c.stats.Walks++
-		if c.stats.Walks > 1 {
+	}
+	if rescan {
+		if !c.lastRescan.IsZero() {
 			c.hostname = readHostname(c.root)
 		}
+		c.lastRescan = now
 	}
 	c.sortStates()
 	return nil

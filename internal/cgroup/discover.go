@@ -130,8 +130,9 @@ func childPath(parent, name string) string {
 
 // walkAll lists every used hierarchy and sets the presence bits from
 // scratch. It adds inotify watches on the way; a directory created while the
-// walk runs is either listed or reported by its parent's watch.
-func (c *Collector) walkAll() error {
+// walk runs is either listed or reported by its parent's watch. retry
+// forgets which files were missing, so they are tried again.
+func (c *Collector) walkAll(retry bool) error {
 	for _, st := range c.byPath {
 		st.seen = 0
 	}
@@ -151,7 +152,9 @@ func (c *Collector) walkAll() error {
 			st.closeSlots(c)
 			st.in = st.seen
 		}
-		st.retryMissing()
+		if retry {
+			st.retryMissing()
+		}
 	}
 	c.resort = true
 	return nil
