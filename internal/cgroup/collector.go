@@ -91,7 +91,7 @@ type Collector struct {
 
 	watch      *watcher
 	events     []event
-	lastRescan   time.Time
+	lastRescan time.Time
 	walkEvery  bool
 	cycle      int
 	start      time.Time
