@@ -1,9 +1,11 @@
 package cgroup
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -313,5 +315,65 @@ func TestSwapWithAndWithoutSwapDevices(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// hookRoot is a Root that can fail one listing and run a hook after each.
+type hookRoot struct {
+	rootfs.Root
+	afterList func(name string)
+	denied    string // ReadDir of this name fails with EACCES
+}
+
+func (r *hookRoot) ReadDir(name string) ([]fs.DirEntry, error) {
+	if name == r.denied {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.EACCES}
+	}
+	e, err := r.Root.ReadDir(name)
+	if r.afterList != nil {
+		r.afterList(name)
+	}
+	return e, err
+}
+
+func TestCgroupRemovedMidWalk(t *testing.T) {
+	dir, root := fixtureCopy(t, "v2")
+	cg := filepath.Join(dir, "sys/fs/cgroup")
+	removed := false
+	hr := &hookRoot{Root: root, afterList: func(name string) {
+		// The walk has just listed machine.slice and is about to descend.
+		if name == "/sys/fs/cgroup/machine.slice" && !removed {
+			removed = true
+			if err := os.RemoveAll(filepath.Join(cg, podV2)); err != nil {
+				t.Error(err)
+			}
+		}
+	}}
+	set, c := collectOnce(t, hr, Options{})
+	if !removed {
+		t.Fatal("the hook never ran")
+	}
+	for _, g := range set.Cgroups {
+		if g.Path == podV2 {
+			t.Errorf("%s was removed during the walk but is listed", podV2)
+		}
+	}
+	find(t, set, "/machine.slice/libpod-conmon-"+podID+".scope")
+	if st := c.Stats(); st.ReadErrors != 0 || st.ParseErrors != 0 {
+		t.Errorf("a vanished cgroup counted as an error: %+v", st)
+	}
+}
+
+func TestUnreadableDirectoryCostsOnlyItsSubtree(t *testing.T) {
+	hr := &hookRoot{Root: openFixture(t, "v2"), denied: "/sys/fs/cgroup/system.slice"}
+	set, c := collectOnce(t, hr, Options{})
+	for _, g := range set.Cgroups {
+		if strings.HasPrefix(g.Path, "/system.slice") {
+			t.Errorf("%s listed from an unreadable directory", g.Path)
+		}
+	}
+	find(t, set, podV2)
+	if st := c.Stats(); st.ReadErrors != 1 {
+		t.Errorf("read errors %d, want 1 (the listing)", st.ReadErrors)
 	}
 }

@@ -65,7 +65,8 @@ type Stats struct {
 	FileBudget   int    // the cap on OpenFiles
 	Walks        uint64 // full walks of the tree
 	ParseErrors  uint64 // files whose content could not be parsed
-	ReadErrors   uint64 // reads that failed for a reason other than the cgroup going away
+	ReadErrors   uint64 // reads and listings that failed for a reason other than the cgroup going away
+	WatchErrors  uint64 // directories inotify could not watch (found by the rescan instead)
 	WatchEnabled bool   // inotify tells about new and removed cgroups
 }
 
@@ -102,6 +103,7 @@ type Collector struct {
 	buf        []byte
 	stats      Stats
 	watchLimit sync.Once
+	walkError  sync.Once
 }
 
 type device struct {
@@ -202,6 +204,13 @@ func (c *Collector) Stats() Stats {
 	return s
 }
 
+// noteWalkError logs the first directory that could not be listed.
+func (c *Collector) noteWalkError(dir string, err error) {
+	c.walkError.Do(func() {
+		c.log.Warn("cannot list a cgroup directory; its subtree is left out", "dir", dir, "err", err)
+	})
+}
+
 func (c *Collector) noteWatchLimit() {
 	c.watchLimit.Do(func() {
 		c.log.Warn("inotify watch limit reached: walking the cgroup tree every cycle; raise fs.inotify.max_user_watches")
@@ -214,7 +223,7 @@ func (c *Collector) noteWatchLimit() {
 // RescanEvery; otherwise only the inotify events. Files found missing are
 // tried again only at the RescanEvery walk (a v2 controller may have been
 // enabled since), not at every walk.
-func (c *Collector) refresh(now time.Time) error {
+func (c *Collector) refresh(now time.Time) {
 	rescan := c.lastRescan.IsZero() || now.Sub(c.lastRescan) >= c.rescanEvery
 	full := c.walkEvery || rescan
 	if !full && c.watch != nil {
@@ -222,24 +231,23 @@ func (c *Collector) refresh(now time.Time) error {
 		var err error
 		c.events, overflow, err = c.watch.drain(c.events)
 		if err != nil {
-			return err
+			c.stats.WatchErrors++ // what the events would have said, a walk finds
+			overflow = true
 		}
 		if overflow {
 			full = true
-		} else if err := c.applyEvents(c.events); err != nil {
-			return err
+		} else {
+			c.applyEvents(c.events)
 		}
 	}
 	if full {
 		if c.watch != nil {
 			// Events queued before the walk describe what it will see.
 			if _, _, err := c.watch.drain(c.events); err != nil {
-				return err
+				c.stats.WatchErrors++
 			}
 		}
-		if err := c.walkAll(rescan); err != nil {
-			return err
-		}
+		c.walkAll(rescan)
 		c.stats.Walks++
 	}
 	if rescan {
@@ -249,16 +257,13 @@ func (c *Collector) refresh(now time.Time) error {
 		c.lastRescan = now
 	}
 	c.sortStates()
-	return nil
 }
 
 // Collect reads every cgroup into dst, reusing its memory. Cgroups come in
 // path order. A cgroup that vanishes while it is read is left out.
 func (c *Collector) Collect(dst *sample.Set) error {
 	now := time.Now()
-	if err := c.refresh(now); err != nil {
-		return err
-	}
+	c.refresh(now)
 	c.cycle++
 	c.noSwap = c.readNoSwap()
 	dst.Time = now

@@ -132,15 +132,13 @@ func childPath(parent, name string) string {
 // scratch. It adds inotify watches on the way; a directory created while the
 // walk runs is either listed or reported by its parent's watch. retry
 // forgets which files were missing, so they are tried again.
-func (c *Collector) walkAll(retry bool) error {
+func (c *Collector) walkAll(retry bool) {
 	for _, st := range c.byPath {
 		st.seen = 0
 	}
 	for _, h := range c.used {
 		hier := &c.layout.Hierarchies[h]
-		if err := c.walk(h, hier.Base, false); err != nil {
-			return err
-		}
+		c.walk(h, hier.Base, false)
 	}
 	for p, st := range c.byPath {
 		if st.seen == 0 {
@@ -157,13 +155,12 @@ func (c *Collector) walkAll(retry bool) error {
 		}
 	}
 	c.resort = true
-	return nil
 }
 
 // walk lists one cgroup directory and everything below it in hierarchy h.
 // A full walk marks what it finds in seen, to be swept afterwards; a walk
 // for a created directory (direct) marks presence at once.
-func (c *Collector) walk(h int, cgPath string, direct bool) error {
+func (c *Collector) walk(h int, cgPath string, direct bool) {
 	hier := &c.layout.Hierarchies[h]
 	dir := hier.Dir(cgPath)
 	if c.watch != nil {
@@ -172,17 +169,22 @@ func (c *Collector) walk(h int, cgPath string, direct bool) error {
 				if errors.Is(err, errWatchLimit) {
 					c.noteWatchLimit()
 				} else if !rootfs.IsGone(err) {
-					return fmt.Errorf("watch %s: %w", dir, err)
+					// Unwatched, this directory's new children are found by
+					// the next rescan instead.
+					c.stats.WatchErrors++
 				}
 			}
 		}
 	}
 	entries, err := c.root.ReadDir(dir)
 	if err != nil {
-		if rootfs.IsGone(err) {
-			return nil // removed while we walked
+		if !rootfs.IsGone(err) { // gone: removed while we walked
+			// One unreadable directory (permissions, a symlink loop in a
+			// copied tree) costs its subtree, not the whole cycle.
+			c.stats.ReadErrors++
+			c.noteWalkError(dir, err)
 		}
-		return fmt.Errorf("list cgroup %s: %w", dir, err)
+		return
 	}
 	st := c.state(cgPath)
 	bit := uint32(1) << h
@@ -197,11 +199,8 @@ func (c *Collector) walk(h int, cgPath string, direct bool) error {
 		if !e.IsDir() {
 			continue
 		}
-		if err := c.walk(h, childPath(cgPath, e.Name()), direct); err != nil {
-			return err
-		}
+		c.walk(h, childPath(cgPath, e.Name()), direct)
 	}
-	return nil
 }
 
 // state returns the state of a path, creating it.
@@ -229,14 +228,12 @@ func (c *Collector) drop(p string, st *cgState) {
 }
 
 // applyEvents updates the tree from inotify events.
-func (c *Collector) applyEvents(events []event) error {
+func (c *Collector) applyEvents(events []event) {
 	for _, ev := range events {
 		p := childPath(ev.dir.path, ev.name)
 		bit := uint32(1) << ev.dir.hierarchy
 		if ev.created {
-			if err := c.walk(ev.dir.hierarchy, p, true); err != nil {
-				return err
-			}
+			c.walk(ev.dir.hierarchy, p, true)
 			continue
 		}
 		for q, s := range c.byPath {
@@ -252,7 +249,6 @@ func (c *Collector) applyEvents(events []event) error {
 			}
 		}
 	}
-	return nil
 }
 
 // sortStates rebuilds the path-ordered list when the set changed.
