@@ -318,3 +318,21 @@ func TestCollectV1Fixtures(t *testing.T) {
 		})
 	}
 }
+
+func TestProcsDirs(t *testing.T) {
+	l, err := DetectLayout(openFixture(t, "hybrid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := l.ProcsDirs(demo)
+	if len(got) != 10 || got[0] != "/sys/fs/cgroup/unified"+demo || got[1] != "/sys/fs/cgroup/systemd"+demo {
+		t.Errorf("ProcsDirs = %q", got)
+	}
+	l2, err := DetectLayout(openFixture(t, "v2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := l2.ProcsDirs("/"); len(got) != 1 || got[0] != "/sys/fs/cgroup" {
+		t.Errorf("v2 ProcsDirs(/) = %q", got)
+	}
+}

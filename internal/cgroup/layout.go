@@ -214,3 +214,28 @@ func (l *Layout) unified() (int, *Hierarchy) {
 	}
 	return -1, nil
 }
+
+// ProcsDirs returns, in order of preference, the directories (names inside
+// the root) whose cgroup.procs list the processes of cgroup path p: the
+// cgroup2 hierarchy, then name=systemd, then every v1 hierarchy. A cgroup
+// need not exist in all of them; the caller takes the first that reads.
+func (l *Layout) ProcsDirs(p string) []string {
+	var out []string
+	add := func(h *Hierarchy) {
+		if d := h.Dir(p); d != "" {
+			out = append(out, d)
+		}
+	}
+	if _, u := l.unified(); u != nil {
+		add(u)
+	}
+	if _, s := l.controller("name=systemd"); s != nil {
+		add(s)
+	}
+	for i := range l.Hierarchies {
+		if h := &l.Hierarchies[i]; !h.V2 && !h.Has("name=systemd") {
+			add(h)
+		}
+	}
+	return out
+}
