@@ -1,0 +1,94 @@
+package proc
+
+import (
+	"testing"
+
+	"github.com/cgmon/cgmon/internal/cgroup"
+	"github.com/cgmon/cgmon/internal/testcg"
+)
+
+// bench runs f on the bytes of testdata/name.
+func bench(b *testing.B, name string, f func(in []byte) error) {
+	b.Helper()
+	in := testdata(b, name)
+	if err := f(in); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = f(in)
+	}
+}
+
+func BenchmarkParseStat(b *testing.B) {
+	var s Stat
+	bench(b, "root/proc/1642/stat", func(in []byte) error { return ParseStat(in, &s) })
+}
+
+func BenchmarkParseStatus(b *testing.B) {
+	var s Status
+	bench(b, "root/proc/1642/status", func(in []byte) error { return ParseStatus(in, &s) })
+}
+
+func BenchmarkStatusCompanion(b *testing.B) {
+	var s Status
+	bench(b, "root/proc/1642/status", func(in []byte) error {
+		if err := ParseStatus(in, &s); err != nil {
+			return err
+		}
+		_, err := s.Companion()
+		return err
+	})
+}
+
+func BenchmarkAppendCmdline(b *testing.B) {
+	var buf []byte
+	bench(b, "root/proc/1642/cmdline", func(in []byte) error { buf = AppendCmdline(buf[:0], in); return nil })
+}
+
+func BenchmarkParseIO(b *testing.B) {
+	var io IO
+	bench(b, "root/proc/1642/io", func(in []byte) error { return ParseIO(in, &io) })
+}
+
+// BenchmarkReadProcesses lists and reads 1000 real processes (sleepers in a
+// fresh cgroup): one `cgmon ps` reading, or one cycle of the companion API
+// for a cgroup of 1000 processes. It needs root; ns/process is the figure.
+// "all" reads the five files; "ps" what `cgmon ps` reads (no io); "companion"
+// what the companion's response holds (stat, status, cmdline).
+func BenchmarkReadProcesses(b *testing.B) {
+	const n = 1000
+	g := testcg.Require(b).NewGroup(b, "bench")
+	g.Sleepers(b, n)
+	root := openRoot(b, "/")
+	layout, err := cgroup.DetectLayout(root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name  string
+		files Files
+	}{
+		{"all", AllFiles},
+		{"ps", FileStatus | FileCmdline | FileCgroup},
+		{"companion", FileStatus | FileCmdline},
+		{"stat", 0},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var buf Buffers
+			b.ReportAllocs()
+			for b.Loop() {
+				members, err := PIDsRecursive(root, layout, []string{g.Path()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ps, err := ReadProcesses(root, members, bc.files, &buf)
+				if err != nil || len(ps) != n {
+					b.Fatalf("read %d of %d processes: %v", len(ps), n, err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/process")
+		})
+	}
+}
