@@ -1,0 +1,284 @@
+// Package server is cgmon's read-only HTTP API. Every handler reads only the
+// latest published snapshot (an atomic load), so no client, however slow,
+// can hold the collector; no route writes anything.
+//
+// Routes:
+//
+//	GET /healthz                 200 {"status":"ok",...} or 503 with the reason
+//	GET /api/v1/cgroups          the latest snapshot, as `cgmon snapshot --format json`
+//	GET /api/v1/cgroups/<path>   one cgroup: an element of that snapshot's "cgroups"
+//	GET /api/v1.0/<cgroup>/processes   the cAdvisor companion's route, when
+//	                             Options.Processes is set
+//
+// Every response is JSON (errors are {"error":"..."}) and is not cached.
+// Request paths are checked before routing (see checkPath): a hostile path
+// is a 400, an unknown route a 404, a method other than GET or HEAD a 405.
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cgmon/cgmon/internal/model"
+)
+
+// Settings of the http.Server that Serve runs. A client that is slow to
+// send its request or to read the answer is cut off by these; it never
+// delays the collector either way.
+const (
+	ReadHeaderTimeout = 5 * time.Second
+	ReadTimeout       = 10 * time.Second
+	WriteTimeout      = 30 * time.Second
+	IdleTimeout       = 60 * time.Second
+	MaxHeaderBytes    = 64 << 10
+	// ShutdownTimeout is how long Serve waits for requests in flight once
+	// its context is done; then it closes the connections left.
+	ShutdownTimeout = 5 * time.Second
+)
+
+// DefaultAddr is the cAdvisor companion's port, on loopback only.
+const DefaultAddr = "127.0.0.1:8801"
+
+// Source gives the latest snapshot. *agent.Agent is one. Latest must not
+// block: it is called on every request.
+type Source interface {
+	// Latest returns the latest snapshot, or nil before the first.
+	Latest() *model.Snapshot
+}
+
+// errorSource is an optional interface of a Source: the error of its last
+// cycle, shown by /healthz when it is unhealthy.
+type errorSource interface {
+	LastError() error
+}
+
+// ProcessesHandler serves the cAdvisor companion's
+// GET /api/v1.0/<absolute cgroup name>/processes. The server has checked
+// the path and the method; cgroup is the decoded cgroup path ("/" or
+// "/docker/8847cf…", no trailing slash). The query is the handler's to
+// check.
+type ProcessesHandler interface {
+	ServeProcesses(w http.ResponseWriter, r *http.Request, cgroup string)
+}
+
+// ProcessesHandlerFunc adapts a function to ProcessesHandler.
+type ProcessesHandlerFunc func(w http.ResponseWriter, r *http.Request, cgroup string)
+
+// ServeProcesses calls f.
+func (f ProcessesHandlerFunc) ServeProcesses(w http.ResponseWriter, r *http.Request, cgroup string) {
+	f(w, r, cgroup)
+}
+
+// Options configure a Server.
+type Options struct {
+	// Source is read on every request. Required.
+	Source Source
+	// Interval is the source's cycle: /healthz reports unhealthy when the
+	// latest snapshot is older than three of them. 0 means 5 s.
+	Interval time.Duration
+	// Processes serves the companion's /api/v1.0/<cgroup>/processes; nil
+	// leaves the route out (404).
+	Processes ProcessesHandler
+	// Logger receives recovered panics, the http.Server's errors and, at
+	// debug level, one line per request. Optional.
+	Logger *slog.Logger
+}
+
+// Server is the API's http.Handler.
+type Server struct {
+	src      Source
+	interval time.Duration
+	log      *slog.Logger
+	mux      *http.ServeMux
+}
+
+// New returns the API handler. It panics without a Source, as
+// http.ServeMux does on a bad pattern: both are programming errors.
+func New(opts Options) *Server {
+	if opts.Source == nil {
+		panic("server: no Source")
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = 5 * time.Second
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{src: opts.Source, interval: opts.Interval, log: log, mux: http.NewServeMux()}
+	s.mux.Handle("/", http.HandlerFunc(notFound))
+	s.Handle("/healthz", http.HandlerFunc(s.serveHealth))
+	s.Handle("/api/v1/cgroups", http.HandlerFunc(s.serveCgroups))
+	s.Handle("/api/v1/cgroups/", http.HandlerFunc(s.serveCgroup))
+	if p := opts.Processes; p != nil {
+		s.Handle(companionPrefix+"/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			serveCompanion(w, r, p)
+		}))
+	}
+	return s
+}
+
+// Handle registers a read-only route: a net/http ServeMux pattern without a
+// method ("/api/v1/x" or "/api/v1/x/" for a subtree). The handler is called
+// only for GET and HEAD (other methods get a 405), after the path was
+// checked, with the JSON and no-store headers set, and a panic in it is
+// recovered into a 500. It panics on a pattern with a method or one that
+// conflicts with a registered route.
+func (s *Server) Handle(pattern string, h http.Handler) {
+	if strings.Contains(pattern, " ") {
+		panic(fmt.Sprintf("server: pattern %q: give no method; the API answers GET and HEAD only", pattern))
+	}
+	s.mux.Handle(pattern, readOnly(h))
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rw := &responseWriter{ResponseWriter: w}
+	start := time.Now()
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic serving a request", "method", r.Method, "path", r.URL.EscapedPath(),
+				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if rw.status != 0 {
+				// Part of the answer is out: cut the connection so the
+				// client cannot take it for a whole one.
+				panic(http.ErrAbortHandler)
+			}
+			writeError(rw, http.StatusInternalServerError, "internal error (logged by the server)")
+		}
+		s.log.Debug("request", "method", r.Method, "path", r.URL.EscapedPath(), "status", rw.status,
+			"bytes", rw.bytes, "duration", time.Since(start))
+	}()
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h["Cache-Control"] = []string{"no-store"}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
+	if _, err := checkPath(r.URL.EscapedPath()); err != nil {
+		writeError(rw, http.StatusBadRequest, err.Error())
+		return
+	}
+	s.mux.ServeHTTP(rw, r)
+}
+
+// Serve answers HTTP on ln until ctx is done, then shuts down: requests in
+// flight get ShutdownTimeout to finish, and the connections left are closed.
+// It returns nil after a shutdown and the error when serving fails.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := s.httpServer()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve http on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		s.log.Warn("http shutdown: requests still running were cut off", "err", err)
+		hs.Close()
+	}
+	<-errc // http.ErrServerClosed
+	return nil
+}
+
+func (s *Server) httpServer() *http.Server {
+	return &http.Server{
+		Handler:                      s,
+		ReadHeaderTimeout:            ReadHeaderTimeout,
+		ReadTimeout:                  ReadTimeout,
+		WriteTimeout:                 WriteTimeout,
+		IdleTimeout:                  IdleTimeout,
+		MaxHeaderBytes:               MaxHeaderBytes,
+		DisableGeneralOptionsHandler: true, // "OPTIONS *" is a 400 like any path not starting with '/'
+		ErrorLog:                     slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// readOnly answers 405 to every method but GET and HEAD.
+func readOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed: the API is read-only (GET, HEAD)")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) {
+	writeError(w, http.StatusNotFound, "no route "+r.URL.EscapedPath()+": see /healthz, /api/v1/cgroups, /api/v1/cgroups/<path>")
+}
+
+// writeError answers {"error": msg}.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, marshal(struct {
+		Error string `json:"error"`
+	}{msg}))
+}
+
+// marshal encodes the small documents of the API (errors, health) and ends
+// them with a newline, as the snapshot is. HTML is not escaped: the API is
+// JSON, and "<path>" stays readable.
+func marshal(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(fmt.Sprintf("server: encode %T: %v", v, err)) // only plain structs of strings and ints are given
+	}
+	return b.Bytes()
+}
+
+// writeJSON answers with a complete JSON body. The JSON headers are set by
+// ServeHTTP.
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(status)
+	w.Write(body) // the client went away: nothing to do
+}
+
+// responseWriter notes the status and size of the answer, for the request
+// log and for a panic after the answer began.
+type responseWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *responseWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// jsonBuffers keep response buffers between requests: at a thousand cgroups
+// a snapshot is about a megabyte of JSON.
+var jsonBuffers = sync.Pool{New: func() any { return new([]byte) }}
