@@ -35,14 +35,16 @@ func (s *Snapshot) AppendJSON(dst []byte) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = s.Cgroups[i].appendJSON(dst)
+			dst = s.Cgroups[i].AppendJSON(dst)
 		}
 		dst = append(dst, ']')
 	}
 	return append(dst, '}')
 }
 
-func (c *Cgroup) appendJSON(dst []byte) []byte {
+// AppendJSON appends one cgroup's JSON, exactly as it stands in the
+// snapshot's "cgroups" array.
+func (c *Cgroup) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"path":`...)
 	dst = appendString(dst, c.Path)
 	dst = append(dst, `,"name":`...)

@@ -261,7 +261,7 @@ func TestAppendCgroupJSONIsTheSnapshotsElement(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range snap.Cgroups {
-			got := appendCgroupJSON([]byte("prefix"), snap.Cgroups[i:i+1])
+			got := snap.Cgroups[i].AppendJSON([]byte("prefix"))
 			if d := cmp.Diff("prefix"+string(all.Cgroups[i]), string(got)); d != "" {
 				t.Errorf("%s (-want +got):\n%s", snap.Cgroups[i].Path, d)
 			}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -158,33 +157,10 @@ func (s *Server) serveCgroup(w http.ResponseWriter, r *http.Request) {
 	}
 	bp := jsonBuffers.Get().(*[]byte)
 	defer jsonBuffers.Put(bp)
-	b := appendCgroupJSON((*bp)[:0], snap.Cgroups[i:i+1])
+	b := snap.Cgroups[i].AppendJSON((*bp)[:0])
 	b = append(b, '\n')
 	*bp = b
 	writeJSON(w, http.StatusOK, b)
-}
-
-// oneHead and oneTail frame the "cgroups" array of a snapshot with a zero
-// header: what appendCgroupJSON cuts off.
-var oneHead, oneTail = func() ([]byte, []byte) {
-	b := (&model.Snapshot{Cgroups: []model.Cgroup{}}).AppendJSON(nil)
-	return b[:len(b)-2], b[len(b)-2:] // ...,"cgroups":[  and  ]}
-}()
-
-// appendCgroupJSON appends the JSON of one cgroup (a one-element slice of a
-// snapshot's cgroups, so nothing is copied), exactly as it is written inside
-// a snapshot: Snapshot.AppendJSON is the one encoder of the contract, and
-// this takes its output for a snapshot of that one cgroup without the
-// snapshot's frame.
-func appendCgroupJSON(dst []byte, one []model.Cgroup) []byte {
-	start := len(dst)
-	dst = (&model.Snapshot{Cgroups: one}).AppendJSON(dst)
-	out := dst[start:]
-	if !bytes.HasPrefix(out, oneHead) || !bytes.HasSuffix(out, oneTail) {
-		panic("server: Snapshot.AppendJSON changed its frame") // a test holds them together
-	}
-	n := copy(out, out[len(oneHead):len(out)-len(oneTail)])
-	return dst[:start+n]
 }
 
 // companionPrefix is the cAdvisor companion's API root.
