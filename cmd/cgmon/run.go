@@ -11,7 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cgmon/cgmon/internal/agent"
+	"github.com/cgmon/cgmon/internal/companion"
 	"github.com/cgmon/cgmon/internal/engine"
+	"github.com/cgmon/cgmon/internal/rootfs"
 	"github.com/cgmon/cgmon/internal/server"
 )
 
@@ -42,6 +44,16 @@ has no authentication or TLS yet):
   GET /api/v1/cgroups          the latest snapshot (cgmon snapshot --format json);
                                query: group, include, exclude as the flags
   GET /api/v1/cgroups/<path>   one cgroup
+  GET /api/v1.0/<cgroup>/processes
+                               the cAdvisor-companion API: the processes of a
+                               cgroup ("/docker/ID" finds its systemd scope)
+                               with goprocinfo's status and stat, cmdline and
+                               relativecpuusage; query: count (1..60),
+                               interval (s, 1..60, count×interval ≤ 60),
+                               sort (cpu|mem), limit (with sort, default 1).
+                               A cgroup asked for is sampled every second and
+                               kept (60 s of history, 16 cgroups at most) until
+                               10 minutes after its last request.
 
 SIGTERM or SIGINT stop it cleanly. Logs go to standard error.`,
 		Args: noArgs,
@@ -91,7 +103,16 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if err != nil {
 		return err
 	}
-	srv := server.New(server.Options{Source: ag, Interval: f.interval, Logger: log})
+	root, err := rootfs.New(f.rootfs)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	hist, err := companion.New(companion.Options{Root: root, Layout: eng.Collector().Layout(), Snapshots: ag, Logger: log})
+	if err != nil {
+		return err
+	}
+	srv := server.New(server.Options{Source: ag, Interval: f.interval, Logger: log, Processes: hist})
 
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
@@ -100,11 +121,17 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 		defer close(agentDone)
 		ag.Run(ctx) // returns only when ctx is done
 	}()
+	histDone := make(chan struct{})
+	go func() {
+		defer close(histDone)
+		hist.Run(ctx) // returns only when ctx is done
+	}()
 	log.Info("serving", "addr", ln.Addr().String(), "rootfs", f.rootfs, "interval", f.interval.String(),
 		"cgroup_mode", string(eng.Collector().Layout().Mode), "version", versionString())
 	err = srv.Serve(ctx, ln)
 	cancel()
 	<-agentDone
+	<-histDone
 	if err != nil {
 		return err
 	}
