@@ -23,8 +23,8 @@ const userHZ = 100
 // changed.
 func ParseCPUStat(b []byte, cpu *sample.CPU) error {
 	c := *cpu
-	l := lines{rest: b}
-	for line, ok := l.next(); ok; line, ok = l.next() {
+	l := lines{Rest: b}
+	for line, ok := l.Next(); ok; line, ok = l.Next() {
 		key, val := keyValue(line)
 		var dst *sample.Value
 		var mul uint64 = 1
@@ -51,7 +51,7 @@ func ParseCPUStat(b []byte, cpu *sample.CPU) error {
 			n, err = mulCheck(n, mul)
 		}
 		if err != nil {
-			return newError(l.n, string(key), val, err)
+			return newError(l.N, string(key), val, err)
 		}
 		*dst = sample.Some(n)
 	}
@@ -67,8 +67,8 @@ func ParseCPUStat(b []byte, cpu *sample.CPU) error {
 // names; every row must have as many fields as the header. On error cpu is
 // not changed.
 func ParseCpuacctUsageAll(b []byte, cpu *sample.CPU) error {
-	l := lines{rest: b}
-	header, ok := l.next()
+	l := lines{Rest: b}
+	header, ok := l.Next()
 	if !ok {
 		return newError(1, "header", nil, ErrMissing)
 	}
@@ -88,21 +88,21 @@ func ParseCpuacctUsageAll(b []byte, cpu *sample.CPU) error {
 		return newError(1, "header", header, ErrSyntax)
 	}
 	var user, sys uint64
-	for line, ok := l.next(); ok; line, ok = l.next() {
+	for line, ok := l.Next(); ok; line, ok = l.Next() {
 		if isBlank(line) {
 			continue
 		}
 		col := 0
 		for f, rest := nextField(line); len(f) > 0; f, rest = nextField(rest) {
 			if col >= ncol {
-				return newError(l.n, "row", line, ErrSyntax)
+				return newError(l.N, "row", line, ErrSyntax)
 			}
 			var sum *uint64
 			key := ""
 			switch col {
 			case 0:
 				if _, err := atou(f); err != nil {
-					return newError(l.n, "cpu", f, err)
+					return newError(l.N, "cpu", f, err)
 				}
 			case userCol:
 				sum, key = &user, "user"
@@ -115,14 +115,14 @@ func ParseCpuacctUsageAll(b []byte, cpu *sample.CPU) error {
 					err = ErrRange
 				}
 				if err != nil {
-					return newError(l.n, key, f, err)
+					return newError(l.N, key, f, err)
 				}
 				*sum += n
 			}
 			col++
 		}
 		if col != ncol {
-			return newError(l.n, "row", line, ErrSyntax)
+			return newError(l.N, "row", line, ErrSyntax)
 		}
 	}
 	if user+sys < user {
@@ -141,8 +141,8 @@ func ParseCpuacctUsageAll(b []byte, cpu *sample.CPU) error {
 // from cpuacct.usage, which is exact). On error cpu is not changed.
 func ParseCpuacctStat(b []byte, cpu *sample.CPU) error {
 	user, sys := cpu.UserNs, cpu.SystemNs
-	l := lines{rest: b}
-	for line, ok := l.next(); ok; line, ok = l.next() {
+	l := lines{Rest: b}
+	for line, ok := l.Next(); ok; line, ok = l.Next() {
 		key, val := keyValue(line)
 		var dst *sample.Value
 		switch string(key) {
@@ -158,7 +158,7 @@ func ParseCpuacctStat(b []byte, cpu *sample.CPU) error {
 			n, err = mulCheck(n, 1e9/userHZ)
 		}
 		if err != nil {
-			return newError(l.n, string(key), val, err)
+			return newError(l.N, string(key), val, err)
 		}
 		*dst = sample.Some(n)
 	}

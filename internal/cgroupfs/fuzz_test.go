@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cgmon/cgmon/internal/kerntext"
 	"github.com/cgmon/cgmon/internal/sample"
 )
 
@@ -68,7 +69,7 @@ func checkParseError(t *testing.T, err error) {
 	if !errors.As(err, &pe) || !(errors.Is(err, ErrSyntax) || errors.Is(err, ErrRange) || errors.Is(err, ErrMissing)) {
 		t.Fatalf("error %v (%T) is not a *ParseError with a sentinel", err, err)
 	}
-	if len(pe.Text) > maxErrText {
+	if len(pe.Text) > kerntext.MaxErrText {
 		t.Fatalf("error text is %d bytes long", len(pe.Text))
 	}
 	_ = err.Error()

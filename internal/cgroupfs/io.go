@@ -18,21 +18,21 @@ import (
 // order; on error it returns dst[:0].
 func ParseIOStat(b []byte, dst []sample.DeviceIO) ([]sample.DeviceIO, error) {
 	dst = dst[:0]
-	l := lines{rest: b}
-	for line, ok := l.next(); ok; line, ok = l.next() {
+	l := lines{Rest: b}
+	for line, ok := l.Next(); ok; line, ok = l.Next() {
 		dev, kvs := nextField(line)
 		if len(dev) == 0 {
 			continue
 		}
 		major, minor, err := parseDevice(dev)
 		if err != nil {
-			return dst[:0], newError(l.n, "device", dev, err)
+			return dst[:0], newError(l.N, "device", dev, err)
 		}
 		d := sample.DeviceIO{Major: major, Minor: minor}
 		for f, rest := nextField(kvs); len(f) > 0; f, rest = nextField(rest) {
 			i := bytes.IndexByte(f, '=')
 			if i < 0 {
-				return dst[:0], newError(l.n, "", f, ErrSyntax)
+				return dst[:0], newError(l.N, "", f, ErrSyntax)
 			}
 			key, val := f[:i], f[i+1:]
 			var p *uint64
@@ -49,7 +49,7 @@ func ParseIOStat(b []byte, dst []sample.DeviceIO) ([]sample.DeviceIO, error) {
 				continue
 			}
 			if *p, err = atou(val); err != nil {
-				return dst[:0], newError(l.n, string(key), val, err)
+				return dst[:0], newError(l.N, string(key), val, err)
 			}
 		}
 		dst = append(dst, d)
@@ -75,8 +75,8 @@ func ParseIOStat(b []byte, dst []sample.DeviceIO) ([]sample.DeviceIO, error) {
 // Recent kernels (seen on 6.18) count blkio.throttle.* only on devices where
 // some cgroup has a throttle rule; elsewhere these files hold just "Total 0".
 func ParseBlkio(b []byte, dst []sample.DeviceIO, ops bool) ([]sample.DeviceIO, error) {
-	l := lines{rest: b}
-	for line, ok := l.next(); ok; line, ok = l.next() {
+	l := lines{Rest: b}
+	for line, ok := l.Next(); ok; line, ok = l.Next() {
 		first, rest := nextField(line)
 		if len(first) == 0 {
 			continue
@@ -84,20 +84,20 @@ func ParseBlkio(b []byte, dst []sample.DeviceIO, ops bool) ([]sample.DeviceIO, e
 		second, rest := nextField(rest)
 		third, rest := nextField(rest)
 		if !isBlank(rest) {
-			return dst, newError(l.n, "", line, ErrSyntax)
+			return dst, newError(l.N, "", line, ErrSyntax)
 		}
 		if string(first) == "Total" {
 			if len(second) == 0 || len(third) > 0 {
-				return dst, newError(l.n, "Total", line, ErrSyntax)
+				return dst, newError(l.N, "Total", line, ErrSyntax)
 			}
 			continue
 		}
 		major, minor, err := parseDevice(first)
 		if err != nil {
-			return dst, newError(l.n, "device", first, err)
+			return dst, newError(l.N, "device", first, err)
 		}
 		if len(second) == 0 || len(third) == 0 {
-			return dst, newError(l.n, "", line, ErrSyntax)
+			return dst, newError(l.N, "", line, ErrSyntax)
 		}
 		d := -1
 		for i := range dst {
@@ -127,7 +127,7 @@ func ParseBlkio(b []byte, dst []sample.DeviceIO, ops bool) ([]sample.DeviceIO, e
 		}
 		n, err := atou(third)
 		if err != nil {
-			return dst, newError(l.n, string(second), third, err)
+			return dst, newError(l.N, string(second), third, err)
 		}
 		*p = n
 	}

@@ -28,8 +28,8 @@ const (
 // not changed.
 func ParseMemoryStat(b []byte, v2 bool, m *sample.Memory) error {
 	var total, own [nStat]sample.Value
-	l := lines{rest: b}
-	for line, ok := l.next(); ok; line, ok = l.next() {
+	l := lines{Rest: b}
+	for line, ok := l.Next(); ok; line, ok = l.Next() {
 		key, val := keyValue(line)
 		var dst *sample.Value
 		if v2 {
@@ -69,7 +69,7 @@ func ParseMemoryStat(b []byte, v2 bool, m *sample.Memory) error {
 		}
 		n, err := atou(val)
 		if err != nil {
-			return newError(l.n, string(key), val, err)
+			return newError(l.N, string(key), val, err)
 		}
 		*dst = sample.Some(n)
 	}
@@ -91,8 +91,8 @@ func ParseMemoryStat(b []byte, v2 bool, m *sample.Memory) error {
 // set their field. On error m is not changed.
 func ParseMemoryEvents(b []byte, m *sample.Memory) error {
 	failcnt, events, kills := m.Failcnt, m.OOMEvents, m.OOMKills
-	l := lines{rest: b}
-	for line, ok := l.next(); ok; line, ok = l.next() {
+	l := lines{Rest: b}
+	for line, ok := l.Next(); ok; line, ok = l.Next() {
 		key, val := keyValue(line)
 		var dst *sample.Value
 		switch string(key) {
@@ -107,7 +107,7 @@ func ParseMemoryEvents(b []byte, m *sample.Memory) error {
 		}
 		n, err := atou(val)
 		if err != nil {
-			return newError(l.n, string(key), val, err)
+			return newError(l.N, string(key), val, err)
 		}
 		*dst = sample.Some(n)
 	}
@@ -121,15 +121,15 @@ func ParseMemoryEvents(b []byte, m *sample.Memory) error {
 // m.OOMKills stays as it was (absent). On error m is not changed.
 func ParseOOMControl(b []byte, m *sample.Memory) error {
 	kills := m.OOMKills
-	l := lines{rest: b}
-	for line, ok := l.next(); ok; line, ok = l.next() {
+	l := lines{Rest: b}
+	for line, ok := l.Next(); ok; line, ok = l.Next() {
 		key, val := keyValue(line)
 		if string(key) != "oom_kill" {
 			continue
 		}
 		n, err := atou(val)
 		if err != nil {
-			return newError(l.n, string(key), val, err)
+			return newError(l.N, string(key), val, err)
 		}
 		kills = sample.Some(n)
 	}

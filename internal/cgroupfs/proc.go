@@ -30,8 +30,8 @@ type Mount struct {
 func ParseMountinfo(b []byte) ([]Mount, error) {
 	var mounts []Mount
 	var f [][]byte
-	l := lines{rest: b}
-	for line, ok := l.next(); ok; line, ok = l.next() {
+	l := lines{Rest: b}
+	for line, ok := l.Next(); ok; line, ok = l.Next() {
 		if len(line) == 0 {
 			continue
 		}
@@ -55,21 +55,21 @@ func ParseMountinfo(b []byte) ([]Mount, error) {
 			}
 		}
 		if sep < 0 {
-			return nil, newError(l.n, "separator", line, ErrMissing)
+			return nil, newError(l.N, "separator", line, ErrMissing)
 		}
 		if len(f) != sep+4 {
-			return nil, newError(l.n, "", line, ErrSyntax)
+			return nil, newError(l.N, "", line, ErrSyntax)
 		}
 		var m Mount
 		var err error
 		if m.ID, err = atoi(f[0]); err != nil {
-			return nil, newError(l.n, "mount ID", f[0], err)
+			return nil, newError(l.N, "mount ID", f[0], err)
 		}
 		if m.Parent, err = atoi(f[1]); err != nil {
-			return nil, newError(l.n, "parent ID", f[1], err)
+			return nil, newError(l.N, "parent ID", f[1], err)
 		}
 		if m.Major, m.Minor, err = parseDevice(f[2]); err != nil {
-			return nil, newError(l.n, "device", f[2], err)
+			return nil, newError(l.N, "device", f[2], err)
 		}
 		m.Root = unescapeOctal(f[3])
 		m.MountPoint = unescapeOctal(f[4])
@@ -143,23 +143,23 @@ type ProcCgroup struct {
 // of a removed v2 cgroup; that is kept too.
 func ParseProcCgroup(b []byte) ([]ProcCgroup, error) {
 	var cgs []ProcCgroup
-	l := lines{rest: b}
-	for line, ok := l.next(); ok; line, ok = l.next() {
+	l := lines{Rest: b}
+	for line, ok := l.Next(); ok; line, ok = l.Next() {
 		if len(line) == 0 {
 			continue
 		}
 		id, rest, ok := bytes.Cut(line, []byte{':'})
 		if !ok {
-			return nil, newError(l.n, "", line, ErrSyntax)
+			return nil, newError(l.N, "", line, ErrSyntax)
 		}
 		ctrls, path, ok := bytes.Cut(rest, []byte{':'})
 		if !ok {
-			return nil, newError(l.n, "", line, ErrSyntax)
+			return nil, newError(l.N, "", line, ErrSyntax)
 		}
 		var cg ProcCgroup
 		var err error
 		if cg.ID, err = atoi(id); err != nil {
-			return nil, newError(l.n, "hierarchy ID", id, err)
+			return nil, newError(l.N, "hierarchy ID", id, err)
 		}
 		if len(ctrls) > 0 {
 			cg.Controllers = strings.Split(string(ctrls), ",")
@@ -175,8 +175,8 @@ func ParseProcCgroup(b []byte) ([]ProcCgroup, error) {
 // lines "KEY=VALUE"): "vda" for 254:0. It returns "" when there is no
 // DEVNAME line.
 func ParseUeventDevname(b []byte) string {
-	l := lines{rest: b}
-	for line, ok := l.next(); ok; line, ok = l.next() {
+	l := lines{Rest: b}
+	for line, ok := l.Next(); ok; line, ok = l.Next() {
 		if v, ok := bytes.CutPrefix(line, []byte("DEVNAME=")); ok {
 			return string(v)
 		}

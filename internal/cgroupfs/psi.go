@@ -19,8 +19,8 @@ import (
 // other keys and other lines are ignored. An empty file gives a zero PSI.
 func ParsePSI(b []byte) (sample.PSI, error) {
 	var p sample.PSI
-	l := lines{rest: b}
-	for line, ok := l.next(); ok; line, ok = l.next() {
+	l := lines{Rest: b}
+	for line, ok := l.Next(); ok; line, ok = l.Next() {
 		kind, kvs := nextField(line)
 		var dst *sample.PSILine
 		var has *bool
@@ -36,7 +36,7 @@ func ParsePSI(b []byte) (sample.PSI, error) {
 		for f, rest := nextField(kvs); len(f) > 0; f, rest = nextField(rest) {
 			i := bytes.IndexByte(f, '=')
 			if i < 0 {
-				return sample.PSI{}, newError(l.n, string(kind), f, ErrSyntax)
+				return sample.PSI{}, newError(l.N, string(kind), f, ErrSyntax)
 			}
 			key, val := f[:i], f[i+1:]
 			var avg *float64
@@ -51,7 +51,7 @@ func ParsePSI(b []byte) (sample.PSI, error) {
 			case "total":
 				n, err := atou(val)
 				if err != nil {
-					return sample.PSI{}, newError(l.n, string(kind)+" total", val, err)
+					return sample.PSI{}, newError(l.N, string(kind)+" total", val, err)
 				}
 				dst.TotalUs = n
 				seen |= 8
@@ -61,14 +61,14 @@ func ParsePSI(b []byte) (sample.PSI, error) {
 			}
 			v, err := atof(val)
 			if err != nil {
-				return sample.PSI{}, newError(l.n, string(kind)+" "+string(key), val, err)
+				return sample.PSI{}, newError(l.N, string(kind)+" "+string(key), val, err)
 			}
 			*avg = v
 			seen |= bit
 		}
 		for i, name := range [...]string{"avg10", "avg60", "avg300", "total"} {
 			if seen&(1<<i) == 0 {
-				return sample.PSI{}, newError(l.n, string(kind)+" "+name, nil, ErrMissing)
+				return sample.PSI{}, newError(l.N, string(kind)+" "+name, nil, ErrMissing)
 			}
 		}
 		*has = true

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/cgmon/cgmon/internal/kerntext"
 	"github.com/cgmon/cgmon/internal/sample"
 )
 
@@ -205,7 +206,7 @@ func TestParseErrorMessage(t *testing.T) {
 	}
 	_, err := ParseUint(long)
 	var pe *ParseError
-	if !errors.As(err, &pe) || len(pe.Text) != maxErrText {
-		t.Errorf("long text not cut to %d bytes: %v", maxErrText, err)
+	if !errors.As(err, &pe) || len(pe.Text) != kerntext.MaxErrText {
+		t.Errorf("long text not cut to %d bytes: %v", kerntext.MaxErrText, err)
 	}
 }

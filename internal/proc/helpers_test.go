@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cgmon/cgmon/internal/cgroupfs"
+	"github.com/cgmon/cgmon/internal/kerntext"
 )
 
 // Fixture processes in testdata/root/proc, copied from this project's
@@ -75,7 +76,7 @@ func checkParseError(t *testing.T, err error) {
 	if !errors.As(err, &pe) || !(errors.Is(err, cgroupfs.ErrSyntax) || errors.Is(err, cgroupfs.ErrRange) || errors.Is(err, cgroupfs.ErrMissing)) {
 		t.Fatalf("error %v (%T) is not a *ParseError with a sentinel", err, err)
 	}
-	if len(pe.Text) > maxErrText {
+	if len(pe.Text) > kerntext.MaxErrText {
 		t.Fatalf("error text is %d bytes long", len(pe.Text))
 	}
 	_ = err.Error()

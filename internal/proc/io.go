@@ -33,14 +33,14 @@ func ParseIO(b []byte, io *IO) error {
 
 func parseIO(b []byte, io *IO) error {
 	var seen uint8
-	l := lines{rest: b}
-	for line, ok := l.next(); ok; line, ok = l.next() {
+	l := lines{Rest: b}
+	for line, ok := l.Next(); ok; line, ok = l.Next() {
 		if len(line) == 0 {
 			continue
 		}
 		k, v, ok := bytes.Cut(line, []byte{':'})
 		if !ok {
-			return newError(l.n, "", line, cgroupfs.ErrSyntax)
+			return newError(l.N, "", line, cgroupfs.ErrSyntax)
 		}
 		var dst *uint64
 		var bit uint8
@@ -63,11 +63,11 @@ func parseIO(b []byte, io *IO) error {
 			continue
 		}
 		if len(v) == 0 || v[0] != ' ' {
-			return newError(l.n, string(k), v, cgroupfs.ErrSyntax)
+			return newError(l.N, string(k), v, cgroupfs.ErrSyntax)
 		}
 		n, err := atou(v[1:])
 		if err != nil {
-			return newError(l.n, string(k), v, err)
+			return newError(l.N, string(k), v, err)
 		}
 		*dst = n
 		seen |= bit

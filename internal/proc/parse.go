@@ -1,9 +1,8 @@
 package proc
 
 import (
-	"bytes"
-
 	"github.com/cgmon/cgmon/internal/cgroupfs"
+	"github.com/cgmon/cgmon/internal/kerntext"
 )
 
 // Parse errors are the cgroupfs ones, so that every kernel-file parser of
@@ -11,63 +10,13 @@ import (
 // and the bad text (not the file: the reader adds the path), wrapping
 // cgroupfs.ErrSyntax, ErrRange or ErrMissing.
 
-// maxErrText caps the bad text quoted in a ParseError.
-const maxErrText = 64
-
-// newError builds a *cgroupfs.ParseError. It allocates, so it runs only on
-// failure.
 func newError(line int, key string, text []byte, err error) error {
-	if len(text) > maxErrText {
-		text = text[:maxErrText]
-	}
-	return &cgroupfs.ParseError{Line: line, Key: key, Text: string(text), Err: err}
+	return kerntext.NewError(line, key, text, err)
 }
 
-// lines iterates over the lines of a file without allocating.
-type lines struct {
-	rest []byte
-	n    int // number of the line last returned, 1-based
-}
+type lines = kerntext.Lines
 
-// next returns the next line without its "\n". ok is false at the end. A
-// final line without "\n" is returned; the empty text after a final "\n" is
-// not.
-func (l *lines) next() (line []byte, ok bool) {
-	if len(l.rest) == 0 {
-		return nil, false
-	}
-	l.n++
-	if i := bytes.IndexByte(l.rest, '\n'); i >= 0 {
-		line, l.rest = l.rest[:i], l.rest[i+1:]
-		return line, true
-	}
-	line, l.rest = l.rest, nil
-	return line, true
-}
-
-// atou parses a non-empty run of decimal digits. Errors are the bare
-// sentinels (no allocation); callers wrap them.
-func atou(b []byte) (uint64, error) {
-	if len(b) == 0 {
-		return 0, cgroupfs.ErrSyntax
-	}
-	var n uint64
-	overflow := false
-	for _, c := range b {
-		d := c - '0'
-		if d > 9 {
-			return 0, cgroupfs.ErrSyntax
-		}
-		if n > (1<<64-1-uint64(d))/10 {
-			overflow = true
-		}
-		n = n*10 + uint64(d)
-	}
-	if overflow {
-		return 0, cgroupfs.ErrRange
-	}
-	return n, nil
-}
+func atou(b []byte) (uint64, error) { return kerntext.Atou(b) }
 
 // atoi parses an optionally negative decimal int64 ("-1").
 func atoi(b []byte) (int64, error) {

@@ -41,9 +41,9 @@ func ParseStatus(b []byte, s *Status) error {
 	}
 	s.raw = append(s.raw[:0], b...)
 	s.fields = s.fields[:0]
-	l := lines{rest: s.raw}
+	l := lines{Rest: s.raw}
 	off := 0
-	for line, ok := l.next(); ok; line, ok = l.next() {
+	for line, ok := l.Next(); ok; line, ok = l.Next() {
 		start := off
 		off += len(line) + 1
 		if len(line) == 0 {
@@ -52,7 +52,7 @@ func ParseStatus(b []byte, s *Status) error {
 		i := bytes.IndexByte(line, ':')
 		if i <= 0 {
 			s.fields = s.fields[:0]
-			return newError(l.n, "", line, cgroupfs.ErrSyntax)
+			return newError(l.N, "", line, cgroupfs.ErrSyntax)
 		}
 		v0, v1 := i+1, len(line)
 		for v0 < v1 && isSpace(line[v0]) {

@@ -12,8 +12,8 @@ import (
 // lists IDs in no particular order and, on v1, may list one twice; they are
 // returned as listed. It does not allocate when dst has room.
 func AppendPIDs(dst []int, b []byte) ([]int, error) {
-	l := lines{rest: b}
-	for line, ok := l.next(); ok; line, ok = l.next() {
+	l := lines{Rest: b}
+	for line, ok := l.Next(); ok; line, ok = l.Next() {
 		if len(line) == 0 {
 			continue
 		}
@@ -22,7 +22,7 @@ func AppendPIDs(dst []int, b []byte) ([]int, error) {
 			err = cgroupfs.ErrRange
 		}
 		if err != nil {
-			return dst, newError(l.n, "pid", line, err)
+			return dst, newError(l.N, "pid", line, err)
 		}
 		dst = append(dst, int(n))
 	}
@@ -33,8 +33,8 @@ func AppendPIDs(dst []int, b []byte) ([]int, error) {
 // Documentation/filesystems/proc.rst, "meminfo") in bytes: the line
 // "MemTotal:       16323412 kB". Other lines are not looked at.
 func ParseMemTotal(b []byte) (uint64, error) {
-	l := lines{rest: b}
-	for line, ok := l.next(); ok; line, ok = l.next() {
+	l := lines{Rest: b}
+	for line, ok := l.Next(); ok; line, ok = l.Next() {
 		v, ok := bytes.CutPrefix(line, []byte("MemTotal:"))
 		if !ok {
 			continue
@@ -42,14 +42,14 @@ func ParseMemTotal(b []byte) (uint64, error) {
 		num, rest := nextField(v)
 		unit, rest := nextField(rest)
 		if string(unit) != "kB" || len(trimSpace(rest)) != 0 {
-			return 0, newError(l.n, "MemTotal", v, cgroupfs.ErrSyntax)
+			return 0, newError(l.N, "MemTotal", v, cgroupfs.ErrSyntax)
 		}
 		n, err := atou(num)
 		if err == nil && n > (1<<64-1)/1024 {
 			err = cgroupfs.ErrRange
 		}
 		if err != nil {
-			return 0, newError(l.n, "MemTotal", v, err)
+			return 0, newError(l.N, "MemTotal", v, err)
 		}
 		return n * 1024, nil
 	}
