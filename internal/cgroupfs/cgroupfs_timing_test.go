@@ -6,20 +6,6 @@ import (
 	"github.com/cgmon/cgmon/internal/sample"
 )
 
-// bench runs f on the bytes of testdata/name.
-func bench(b *testing.B, name string, f func(in []byte) error) {
-	b.Helper()
-	in := testdata(b, name)
-	if err := f(in); err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(in)))
-	b.ReportAllocs()
-	for b.Loop() {
-		_ = f(in)
-	}
-}
-
 func BenchmarkParseUint(b *testing.B) {
 	bench(b, "v2/cgroup/machine.slice/libpod-abc.scope/memory.current", func(in []byte) error {
 		_, err := ParseUint(in)

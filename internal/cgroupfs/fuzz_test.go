@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cgmon/cgmon/internal/kerntext"
 	"github.com/cgmon/cgmon/internal/sample"
 )
 
@@ -57,23 +56,6 @@ func seedBytesBool(f *testing.F) {
 
 // maxLines is the most lines any reading of b can have.
 func maxLines(b []byte) int { return bytes.Count(b, []byte{'\n'}) + 1 }
-
-// checkParseError fails unless err is nil or a *ParseError wrapping one of
-// the sentinels.
-func checkParseError(t *testing.T, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	var pe *ParseError
-	if !errors.As(err, &pe) || !(errors.Is(err, ErrSyntax) || errors.Is(err, ErrRange) || errors.Is(err, ErrMissing)) {
-		t.Fatalf("error %v (%T) is not a *ParseError with a sentinel", err, err)
-	}
-	if len(pe.Text) > kerntext.MaxErrText {
-		t.Fatalf("error text is %d bytes long", len(pe.Text))
-	}
-	_ = err.Error()
-}
 
 func FuzzParseUint(f *testing.F) {
 	seedBytes(f)

@@ -7,20 +7,6 @@ import (
 	"github.com/cgmon/cgmon/internal/testcg"
 )
 
-// bench runs f on the bytes of testdata/name.
-func bench(b *testing.B, name string, f func(in []byte) error) {
-	b.Helper()
-	in := testdata(b, name)
-	if err := f(in); err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(in)))
-	b.ReportAllocs()
-	for b.Loop() {
-		_ = f(in)
-	}
-}
-
 func BenchmarkParseStat(b *testing.B) {
 	var s Stat
 	bench(b, "root/proc/1642/stat", func(in []byte) error { return ParseStat(in, &s) })
