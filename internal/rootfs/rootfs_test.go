@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func makeTree(t *testing.T) string {
@@ -132,5 +134,28 @@ func TestLiveHostRoot(t *testing.T) {
 	}
 	if _, err := New("/proc/self/mountinfo"); err == nil {
 		t.Fatal("New(a file) succeeded")
+	}
+}
+
+func TestStatfsFollowsProcRootOnTheHost(t *testing.T) {
+	d, err := New("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	got, err := d.Statfs("/proc/self/root/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want unix.Statfs_t
+	if err := unix.Statfs("/", &want); err != nil {
+		t.Fatal(err)
+	}
+	if got.Type != want.Type || got.Blocks != want.Blocks || got.Files != want.Files {
+		t.Fatalf("Statfs(/proc/self/root) = type %x blocks %d files %d, want statfs(/) type %x blocks %d files %d",
+			got.Type, got.Blocks, got.Files, want.Type, want.Blocks, want.Files)
+	}
+	if _, err := d.Statfs("/no/such/path"); !IsGone(err) {
+		t.Fatalf("Statfs of a missing path: err = %v, want ENOENT", err)
 	}
 }
