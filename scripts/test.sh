@@ -18,20 +18,38 @@ export PATH="$PATH:$(go env GOPATH)/bin"
 step() { printf '\n=== %s\n' "$*"; }
 
 # --- packages -------------------------------------------------------------
+# Everything the integration tests start for real: the cgroup v2 VM (qemu,
+# busybox, cpio), the oracles (systemd-cgtop, sysstat, promtool), the servers
+# (influxd, victoria-metrics, prometheus, collectd, sshd) and the container
+# runtimes (lxc, podman with runc and netavark, dockerd). Installing them
+# does not start them: the tests start what they need on loopback.
+packages=(systemd qemu-system-x86 busybox-static cpio bc
+	sysstat influxdb victoria-metrics prometheus collectd-core openssh-server
+	lxc runc podman netavark aardvark-dns uidmap slirp4netns docker.io iproute2)
 need=()
-command -v systemd-cgtop >/dev/null || need+=(systemd)
-command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
-[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx insmod || need+=(busybox-static)
-command -v cpio >/dev/null || need+=(cpio)
-command -v bc >/dev/null || need+=(bc)
+for p in "${packages[@]}"; do
+	dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ]; then
 		step "installing ${need[*]}"
 		apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+		# A policy-rc.d that says no keeps the daemons these packages ship
+		# (dockerd, sshd, influxd, ...) from starting at install time.
+		made_policy=0
+		if [ ! -e /usr/sbin/policy-rc.d ]; then
+			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; made_policy=1
+		fi
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${need[@]}" >/dev/null
+		if [ $made_policy = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
 	else
 		echo "missing packages (${need[*]}); not root, so tests that need them will skip"
 	fi
+fi
+if [ "$(id -u)" = 0 ]; then
+	# Everything is installed: a test that would skip for a missing program
+	# or server fails instead (internal/testsvc).
+	export CGMON_TEST_REQUIRE=1
 fi
 if ! command -v staticcheck >/dev/null; then
 	step "installing staticcheck"
