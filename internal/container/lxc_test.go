@@ -1,0 +1,105 @@
+package container_test
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cgmon/cgmon/internal/identity"
+	"github.com/cgmon/cgmon/internal/testsvc"
+)
+
+// lxcContainer creates and starts a busybox LXC container, destroyed when
+// the test ends. hostNet shares the host's network namespace
+// (lxc.net.0.type = none).
+func lxcContainer(t *testing.T, hostNet bool) string {
+	t.Helper()
+	testsvc.RequireRoot(t)
+	create := testsvc.LookPath(t, "lxc-create", "lxc")
+	testsvc.LookPath(t, "busybox", "busybox-static")
+	name := uniqueName("cgmon-lxc")
+	if out, err := testsvc.RunErr(time.Minute, create, "-t", "busybox", "-n", name); err != nil {
+		testsvc.RunErr(time.Minute, "lxc-destroy", "-f", "-n", name)
+		t.Fatalf("lxc-create: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := testsvc.RunErr(time.Minute, "lxc-destroy", "-f", "-n", name); err != nil {
+			t.Errorf("lxc-destroy %s: %v\n%s", name, err, out)
+		}
+	})
+	if hostNet {
+		conf := "/var/lib/lxc/" + name + "/config"
+		b, err := os.ReadFile(conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = regexp.MustCompile(`(?m)^lxc\.net\.0\..*$`).ReplaceAll(b, nil)
+		b = append(b, "\nlxc.net.0.type = none\n"...)
+		if err := os.WriteFile(conf, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testsvc.Run(t, time.Minute, "lxc-start", "-n", name)
+	return name
+}
+
+func lxcExec(name string) execFunc {
+	return func(args ...string) (string, error) {
+		return testsvc.RunErr(30*time.Second, "lxc-attach", append([]string{"-n", name, "--"}, args...)...)
+	}
+}
+
+func lxcIP(t *testing.T, name string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, _ := testsvc.RunErr(10*time.Second, "lxc-info", "-n", name, "-iH")
+		if ip := strings.TrimSpace(strings.SplitN(out, "\n", 2)[0]); ip != "" {
+			return ip
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s got no IPv4 address from lxc-net's dnsmasq in 30 s", name)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestLXC(t *testing.T) {
+	testsvc.RequireRoot(t)
+	lxcNet := testsvc.LookPath(t, "lxc-net", "lxc")
+	// lxcbr0 and its dnsmasq; lxc-net fails saying so when they are up.
+	if out, err := testsvc.RunErr(time.Minute, lxcNet, "start"); err != nil && !strings.Contains(out, "already running") {
+		t.Fatalf("lxc-net start: %v\n%s", err, out)
+	}
+	name := lxcContainer(t, false)
+	hostNet := lxcContainer(t, true)
+	run := lxcExec(name)
+	ip := lxcIP(t, name)
+
+	r := newRig(t, identity.ResolverOptions{})
+	s, c := r.await(t, "lxc", name)
+	if c.Path != "/lxc.payload."+name || c.Container.ID != name || c.Container.State != "running" {
+		t.Errorf("container %s: path %s, identity %+v", name, c.Path, c.Container)
+	}
+	if since := time.Since(c.Container.StartedAt); since < 0 || since > 2*time.Minute {
+		t.Errorf("started_at %s is not the container's start", c.Container.StartedAt)
+	}
+	e := checkExport(t, s, name, c)
+	t.Logf("export entry: %v", e)
+
+	// The listener runs inside until the container is destroyed.
+	p := testsvc.Start(t, "nc in "+name, "lxc-attach", "-n", name, "--", "sh", "-c", "nc -l -p 5001 > /dev/null")
+	_ = p
+	checkNetwork(t, r, "lxc", name, ip, 5001)
+	checkFilesystem(t, r, "lxc", name, run)
+	checkProcesses(t, r, "lxc", name, run)
+
+	_, hc := r.await(t, "lxc", hostNet)
+	checkHostNetwork(t, hc)
+
+	checkKilledMidCycle(t, r, "lxc", name, func() {
+		testsvc.Run(t, time.Minute, "lxc-stop", "-k", "-n", name)
+	})
+}
