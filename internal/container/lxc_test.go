@@ -93,7 +93,7 @@ func TestLXC(t *testing.T) {
 	p := testsvc.Start(t, "nc in "+name, "lxc-attach", "-n", name, "--", "sh", "-c", "nc -l -p 5001 > /dev/null")
 	_ = p
 	checkNetwork(t, r, "lxc", name, ip, 5001)
-	checkFilesystem(t, r, "lxc", name, run)
+	checkFilesystem(t, r, "lxc", name, run, 1)
 	checkProcesses(t, r, "lxc", name, run)
 
 	_, hc := r.await(t, "lxc", hostNet)
