@@ -257,7 +257,6 @@ func (e *Enricher) jobs(set *sample.Set) []job {
 type worker struct {
 	pids  []int
 	stat  proc.Stat
-	netif []netdev.Interface
 }
 
 // pool runs f for 0..n-1 on at most Workers goroutines.
