@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -93,6 +94,10 @@ type Enricher struct {
 
 	hostNetns uint64 // 0 until known
 	bootTime  time.Time
+	// noStatfs is set once statfs through /proc/PID/root turned out
+	// impossible (a /rootfs prefix: openat2 RESOLVE_IN_ROOT refuses the
+	// magic link); filesystems are not asked for again.
+	noStatfs atomic.Bool
 
 	// inits remembers each container's init process, so its start time is
 	// looked for once per container, not every cycle.
@@ -347,8 +352,15 @@ func (e *Enricher) readContainer(w *worker, j *job) {
 			partial = append(partial, err)
 		}
 	}
-	if e.opts.Filesystem {
-		if err := e.retry(func() error { return e.readFilesystem(c.PID, j.id, c) }); err != nil {
+	if e.opts.Filesystem && !e.noStatfs.Load() {
+		err := e.retry(func() error { return e.readFilesystem(c.PID, j.id, c) })
+		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EXDEV) {
+			if !e.noStatfs.Swap(true) {
+				e.log.Info("container filesystems cannot be read through a root prefix; left out", "root", e.fs.String(), "err", err)
+			}
+			err = nil
+		}
+		if err != nil {
 			if gone(err) {
 				e.fail(j, err)
 				return

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -243,5 +244,51 @@ func BenchmarkEnrich(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		fx.enrich()
+	}
+}
+
+// TestEnrichThroughPrefix reads the same containers through a root prefix,
+// as cgmon in a container with the host's / at /rootfs: processes and
+// network namespaces are read; filesystems cannot be (openat2 refuses the
+// /proc/PID/root magic link there), which is said once and not retried.
+func TestEnrichThroughPrefix(t *testing.T) {
+	fx := newFixture(t)
+	prefix := t.TempDir()
+	for _, d := range []string{"/proc", "/sys/fs/cgroup"} {
+		target := prefix + d
+		if err := os.MkdirAll(target, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Mount(d, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			testsvc.Skip(t, "bind mount %s: %v", d, err)
+		}
+		t.Cleanup(func() { unix.Unmount(target, unix.MNT_DETACH) })
+	}
+	root, err := rootfs.New(prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	layout, err := cgroup.DetectLayout(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	en, err := New(root, layout, Options{Network: true, Filesystem: true, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		for i := range fx.set.Cgroups {
+			fx.set.Cgroups[i].Container = nil
+		}
+		en.Enrich(fx.set)
+	}
+	a, b := fx.set.Cgroups[0].Container, fx.set.Cgroups[1].Container
+	if a == nil || b == nil || a.Processes != 2 || a.Filesystem != nil || a.Network == nil || a.Network.Netns != b.Network.Netns || len(a.Network.Interfaces) != 1 {
+		t.Fatalf("through %s: a %+v, b %+v; log:\n%s", prefix, a, b, &log)
+	}
+	if n := strings.Count(log.String(), "cannot be read through a root prefix"); n != 1 || strings.Contains(log.String(), "level=WARN") {
+		t.Errorf("log, want one notice about filesystems and no warning:\n%s", &log)
 	}
 }
