@@ -260,8 +260,8 @@ func (e *Enricher) jobs(set *sample.Set) []job {
 
 // worker holds one goroutine's buffers.
 type worker struct {
-	pids  []int
-	stat  proc.Stat
+	pids []int
+	stat proc.Stat
 }
 
 // pool runs f for 0..n-1 on at most Workers goroutines.
