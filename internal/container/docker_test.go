@@ -135,15 +135,9 @@ func TestDocker(t *testing.T) {
 	}
 	checkExport(t, s, name, c)
 
-	d.must(t, "exec", "-d", name, "sh", "-c", "nc -l -p 5003 > /dev/null")
-	checkNetwork(t, r, "docker", name, ip, 5003)
-	checkFilesystem(t, r, "docker", name, run, execSlackKiB)
-	checkProcesses(t, r, "docker", name, run)
-
-	_, hc := r.await(t, "docker", hostNet)
-	checkHostNetwork(t, hc)
-
-	checkKilledMidCycle(t, r, "docker", name, func() {
-		d.must(t, "kill", name)
+	checkRunning(t, r, subject{
+		runtime: "docker", name: name, hostNet: hostNet, ip: ip, port: 5003, run: run, slackKiB: execSlackKiB,
+		listen: func() { d.must(t, "exec", "-d", name, "sh", "-c", "nc -l -p 5003 > /dev/null") },
+		kill:   func() { d.must(t, "kill", name) },
 	})
 }

@@ -197,8 +197,9 @@ func checkFilesystem(t *testing.T, r *rig, runtime, name string, run execFunc, s
 }
 
 // checkProcesses compares the process count with ps inside (less its
-// header and ps itself), read between two snapshots that agree.
-func checkProcesses(t *testing.T, r *rig, runtime, name string, run execFunc) {
+// header and ps itself), read between two snapshots that agree, and
+// returns it.
+func checkProcesses(t *testing.T, r *rig, runtime, name string, run execFunc) uint64 {
 	t.Helper()
 	var last string
 	for range 5 {
@@ -211,11 +212,12 @@ func checkProcesses(t *testing.T, r *rig, runtime, name string, run execFunc) {
 		inside := uint64(strings.Count(strings.TrimSpace(out), "\n") - 1) // header, and ps itself
 		if a != nil && b != nil && a.Processes == b.Processes && a.Processes.V == inside {
 			t.Logf("%s: %d processes, as ps inside", name, inside)
-			return
+			return inside
 		}
 		last = fmt.Sprintf("cgmon %v then %v, ps inside %d:\n%s", a.Processes, b.Processes, inside, out)
 	}
 	t.Errorf("%s process count: %s", name, last)
+	return 0
 }
 
 // checkNetwork sends n bytes over TCP to a listener inside the container and
@@ -342,4 +344,35 @@ func checkKilledMidCycle(t *testing.T, r *rig, runtime, name string, kill func()
 	}
 	st, _ := r.e.Containers()
 	t.Logf("%s killed during %d back-to-back cycles; enricher: %+v", name, cycles, st)
+}
+
+// subject is a running container under test, with a second one of the same
+// runtime in the host's network namespace.
+type subject struct {
+	runtime, name, hostNet string
+	ip                     string
+	port                   int
+	run                    execFunc
+	listen                 func() // starts "nc -l -p port" inside
+	slackKiB               uint64 // see checkFilesystem
+	kill                   func()
+}
+
+// checkRunning runs the checks every runtime must pass, the kill last.
+func checkRunning(t *testing.T, r *rig, c subject) {
+	t.Helper()
+	c.listen()
+	checkNetwork(t, r, c.runtime, c.name, c.ip, c.port)
+	checkFilesystem(t, r, c.runtime, c.name, c.run, c.slackKiB)
+	// Two more processes than the container started with, left running
+	// after the exec that started them ends.
+	if out, err := c.run("sh", "-c", "sleep 1001 </dev/null >/dev/null 2>&1 & sleep 1002 </dev/null >/dev/null 2>&1 &"); err != nil {
+		t.Fatalf("start sleeps in %s: %v\n%s", c.name, err, out)
+	}
+	if n := checkProcesses(t, r, c.runtime, c.name, c.run); n < 3 {
+		t.Errorf("%s: %d processes, want at least the init and two sleeps", c.name, n)
+	}
+	_, hc := r.await(t, c.runtime, c.hostNet)
+	checkHostNetwork(t, hc)
+	checkKilledMidCycle(t, r, c.runtime, c.name, c.kill)
 }

@@ -95,18 +95,14 @@ func TestLXC(t *testing.T) {
 	e := checkExport(t, s, name, c)
 	t.Logf("export entry: %v", e)
 
-	// The listener runs inside until the container is destroyed.
-	p := testsvc.Start(t, "nc in "+name, "lxc-attach", "-n", name, "--", "sh", "-c", "nc -l -p 5001 > /dev/null")
-	_ = p
-	checkNetwork(t, r, "lxc", name, ip, 5001)
-	checkFilesystem(t, r, "lxc", name, run, 1)
-	checkProcesses(t, r, "lxc", name, run)
-
-	_, hc := r.await(t, "lxc", hostNet)
-	checkHostNetwork(t, hc)
-
-	checkKilledMidCycle(t, r, "lxc", name, func() {
-		testsvc.Run(t, time.Minute, "lxc-stop", "-k", "-n", name)
+	checkRunning(t, r, subject{
+		runtime: "lxc", name: name, hostNet: hostNet, ip: ip, port: 5001, run: run, slackKiB: 1,
+		// lxc-attach stays in the foreground: the listener runs as a
+		// child of the test until it ends or the container is stopped.
+		listen: func() {
+			testsvc.Start(t, "nc in "+name, "lxc-attach", "-n", name, "--", "sh", "-c", "nc -l -p 5001 > /dev/null")
+		},
+		kill: func() { testsvc.Run(t, time.Minute, "lxc-stop", "-k", "-n", name) },
 	})
 }
 

@@ -117,15 +117,9 @@ func TestPodman(t *testing.T) {
 	}
 	checkExport(t, s, name, c)
 
-	p.must(t, "exec", "-d", name, "sh", "-c", "nc -l -p 5002 > /dev/null")
-	checkNetwork(t, r, "podman", name, ip, 5002)
-	checkFilesystem(t, r, "podman", name, run, execSlackKiB)
-	checkProcesses(t, r, "podman", name, run)
-
-	_, hc := r.await(t, "podman", hostNet)
-	checkHostNetwork(t, hc)
-
-	checkKilledMidCycle(t, r, "podman", name, func() {
-		p.must(t, "kill", name)
+	checkRunning(t, r, subject{
+		runtime: "podman", name: name, hostNet: hostNet, ip: ip, port: 5002, run: run, slackKiB: execSlackKiB,
+		listen: func() { p.must(t, "exec", "-d", name, "sh", "-c", "nc -l -p 5002 > /dev/null") },
+		kill:   func() { p.must(t, "kill", name) },
 	})
 }
