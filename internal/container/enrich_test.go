@@ -169,11 +169,18 @@ func TestEnrichRealProcesses(t *testing.T) {
 	if got["c"].Filesystem.TotalBytes != st.Blocks*uint64(st.Frsize) {
 		t.Errorf("c's root filesystem: %d bytes, statfs / says %d", got["c"].Filesystem.TotalBytes, st.Blocks*uint64(st.Frsize))
 	}
-	// The init is looked for once: later cycles read no stat file.
+	// The init is looked for once: later cycles read no stat file. One
+	// worker (parallel_processing: false) reads the same.
 	stats := fx.fs.reads["/stat"]
-	fx.enrich()
+	fx.en.opts.Workers = 1
+	again := fx.enrich()
 	if fx.fs.reads["/stat"] != stats {
 		t.Errorf("the second cycle read %d stat files", fx.fs.reads["/stat"]-stats)
+	}
+	for id, c := range got {
+		if c != nil && (again[id] == nil || again[id].Processes != c.Processes || again[id].PID != c.PID || again[id].Network.Netns != c.Network.Netns) {
+			t.Errorf("%s with one worker: %+v, with three: %+v", id, again[id], c)
+		}
 	}
 	if fx.log.Len() != 0 {
 		t.Errorf("log:\n%s", fx.log)

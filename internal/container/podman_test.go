@@ -117,6 +117,16 @@ func TestPodman(t *testing.T) {
 	}
 	checkExport(t, s, name, c)
 
+	// podman pause freezes the cgroup (v1 freezer here).
+	p.must(t, "pause", name)
+	if c := find(r.next(t), "podman", name); c == nil || c.Container.State != "paused" {
+		t.Errorf("paused container: %+v", c)
+	}
+	p.must(t, "unpause", name)
+	if c := find(r.next(t), "podman", name); c == nil || c.Container.State != "running" {
+		t.Errorf("unpaused container: %+v", c)
+	}
+
 	checkRunning(t, r, subject{
 		runtime: "podman", name: name, hostNet: hostNet, ip: ip, port: 5002, run: run, slackKiB: execSlackKiB,
 		listen: func() { p.must(t, "exec", "-d", name, "sh", "-c", "nc -l -p 5002 > /dev/null") },
