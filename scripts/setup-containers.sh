@@ -19,7 +19,14 @@ for p in "${pkgs[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq
+	# A policy-rc.d that says no keeps dockerd from starting at install
+	# time: the tests start their own.
+	made_policy=0
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; made_policy=1
+	fi
 	DEBIAN_FRONTEND=noninteractive apt-get install -o DPkg::Lock::Timeout=600 -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	if [ $made_policy = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 # LXC's bridge lxcbr0 (10.0.3.1/24) and its dnsmasq, which give the busybox
