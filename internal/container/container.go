@@ -236,8 +236,10 @@ func (e *Enricher) Enrich(set *sample.Set) {
 	}
 }
 
-// jobs lists the containers' own cgroups in set with their descendants,
-// which the path order puts right after them.
+// jobs lists the containers' own cgroups in set with their descendants.
+// In path order the descendants of /a are one run, but not always right
+// after /a: /a-b sorts between /a and /a/x ('-' < '/'). So the run is
+// searched for.
 func (e *Enricher) jobs(set *sample.Set) []job {
 	var out []job
 	for i := range set.Cgroups {
@@ -247,7 +249,8 @@ func (e *Enricher) jobs(set *sample.Set) []job {
 		}
 		j := job{index: i, paths: []string{c.Path}, id: c.Identity, gen: c.Generation}
 		prefix := c.Path + "/"
-		for k := i + 1; k < len(set.Cgroups) && strings.HasPrefix(set.Cgroups[k].Path, prefix); k++ {
+		k, _ := slices.BinarySearchFunc(set.Cgroups[i+1:], prefix, func(c sample.Cgroup, p string) int { return strings.Compare(c.Path, p) })
+		for k += i + 1; k < len(set.Cgroups) && strings.HasPrefix(set.Cgroups[k].Path, prefix); k++ {
 			j.paths = append(j.paths, set.Cgroups[k].Path)
 		}
 		if init, ok := e.inits[c.Path]; ok && init.gen != c.Generation {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 
 	"github.com/cgmon/cgmon/internal/cgroup"
@@ -297,5 +298,27 @@ func TestEnrichThroughPrefix(t *testing.T) {
 	}
 	if n := strings.Count(log.String(), "cannot be read through a root prefix"); n != 1 || strings.Contains(log.String(), "level=WARN") {
 		t.Errorf("log, want one notice about filesystems and no warning:\n%s", &log)
+	}
+}
+
+// A container's descendants are found even when another container's name
+// extends its own: "/a-b" sorts between "/a" and "/a/x".
+func TestJobsFindDescendants(t *testing.T) {
+	ct := identity.Identity{Kind: identity.KindLXC, Role: identity.RoleContainer, Runtime: "lxc"}
+	set := &sample.Set{Cgroups: []sample.Cgroup{
+		{Path: "/"}, {Path: "/lxc.payload.web", Identity: ct}, {Path: "/lxc.payload.web-2", Identity: ct},
+		{Path: "/lxc.payload.web-2/x"}, {Path: "/lxc.payload.web/init.scope"}, {Path: "/lxc.payload.web/system.slice"}, {Path: "/z"},
+	}}
+	en := newEnricher(nil, true, &cgroup.Layout{}, Options{})
+	got := map[string][]string{}
+	for _, j := range en.jobs(set) {
+		got[j.paths[0]] = j.paths[1:]
+	}
+	want := map[string][]string{
+		"/lxc.payload.web":   {"/lxc.payload.web/init.scope", "/lxc.payload.web/system.slice"},
+		"/lxc.payload.web-2": {"/lxc.payload.web-2/x"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
 	}
 }
