@@ -135,6 +135,7 @@ func TestDocker(t *testing.T) {
 	}
 	checkExport(t, s, name, c)
 
+	checkAgentExport(t, identity.ResolverOptions{DockerRoot: d.root, DockerSocket: d.sock}, name)
 	checkRunning(t, r, subject{
 		runtime: "docker", name: name, hostNet: hostNet, ip: ip, port: 5003, run: run, slackKiB: execSlackKiB,
 		listen: func() { d.must(t, "exec", "-d", name, "sh", "-c", "nc -l -p 5003 > /dev/null") },

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cgmon/cgmon/internal/agent"
 	"github.com/cgmon/cgmon/internal/container"
 	"github.com/cgmon/cgmon/internal/engine"
 	"github.com/cgmon/cgmon/internal/identity"
@@ -375,4 +377,41 @@ func checkRunning(t *testing.T, r *rig, c subject) {
 	_, hc := r.await(t, c.runtime, c.hostNet)
 	checkHostNetwork(t, hc)
 	checkKilledMidCycle(t, r, c.runtime, c.name, c.kill)
+}
+
+// checkAgentExport runs the whole pipeline as `cgmon run` does — an engine
+// with the container figures, the agent, the JSON export subscribed to it —
+// until the export file holds an entry for the container.
+func checkAgentExport(t *testing.T, res identity.ResolverOptions, id string) {
+	t.Helper()
+	r := newRig(t, res)
+	ag, err := agent.New(agent.Options{Source: r.e, Interval: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	path := filepath.Join(t.TempDir(), "lxc_metrics.json")
+	done, err := jsonexport.Start(ctx, jsonexport.Options{Path: path}, ag, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- ag.Run(ctx) }()
+	defer func() { cancel(); <-ran; <-done }()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		b, _ := os.ReadFile(path)
+		if len(b) > 0 {
+			entries, err := jsonexporttest.Shape(b)
+			if err != nil {
+				t.Fatalf("export written by the agent: %v\n%s", err, b)
+			}
+			if slices.ContainsFunc(entries, func(e map[string]any) bool { return e["container_id"] == id }) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no entry for %s in the agent's export after 20 s:\n%s\nlog:\n%s", id, b, r.log.String())
+		}
+	}
 }

@@ -95,6 +95,7 @@ func TestLXC(t *testing.T) {
 	e := checkExport(t, s, name, c)
 	t.Logf("export entry: %v", e)
 
+	checkAgentExport(t, identity.ResolverOptions{}, name)
 	checkRunning(t, r, subject{
 		runtime: "lxc", name: name, hostNet: hostNet, ip: ip, port: 5001, run: run, slackKiB: 1,
 		// lxc-attach stays in the foreground: the listener runs as a

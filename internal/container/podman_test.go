@@ -127,6 +127,7 @@ func TestPodman(t *testing.T) {
 		t.Errorf("unpaused container: %+v", c)
 	}
 
+	checkAgentExport(t, identity.ResolverOptions{}, name)
 	checkRunning(t, r, subject{
 		runtime: "podman", name: name, hostNet: hostNet, ip: ip, port: 5002, run: run, slackKiB: execSlackKiB,
 		listen: func() { p.must(t, "exec", "-d", name, "sh", "-c", "nc -l -p 5002 > /dev/null") },
