@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cgmon/cgmon/internal/cgroup"
+	"github.com/cgmon/cgmon/internal/container"
 	"github.com/cgmon/cgmon/internal/identity"
 	"github.com/cgmon/cgmon/internal/model"
 	"github.com/cgmon/cgmon/internal/rootfs"
@@ -32,6 +33,11 @@ type Options struct {
 	// Collector tunes the collector; its Root, ExcludedDevices and Logger
 	// are set from the fields above.
 	Collector cgroup.Options
+	// Containers, when not nil, turns on the per-container figures
+	// (network, filesystem, processes, start time) read after the cgroups.
+	Containers *container.Options
+	// Resolver tunes the container name lookups.
+	Resolver identity.ResolverOptions
 }
 
 // Engine produces snapshots. It is not safe for concurrent use: one
@@ -40,6 +46,7 @@ type Engine struct {
 	root      *rootfs.Dir
 	collector *cgroup.Collector
 	resolver  *identity.Resolver
+	enricher  *container.Enricher
 	prev, cur *sample.Set
 }
 
@@ -57,7 +64,7 @@ func New(opts Options) (*Engine, error) {
 	if !opts.NoNames {
 		// Names are looked up by the resolver's own goroutine: a slow
 		// runtime never delays a cycle, and a name shows up a cycle later.
-		res = identity.NewResolver(root, identity.ResolverOptions{})
+		res = identity.NewResolver(root, opts.Resolver)
 		res.Start(context.Background())
 		co.Resolver = res
 	}
@@ -69,7 +76,12 @@ func New(opts Options) (*Engine, error) {
 		root.Close()
 		return nil, fmt.Errorf("read cgroups under %s: %w", root, err)
 	}
-	return &Engine{root: root, collector: col, resolver: res}, nil
+	e := &Engine{root: root, collector: col, resolver: res}
+	if err := e.enableContainers(opts); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
 }
 
 // Collector returns the engine's collector, for its layout and statistics.
@@ -83,6 +95,9 @@ func (e *Engine) Next() (*model.Snapshot, error) {
 	}
 	if err := e.collector.Collect(e.cur); err != nil {
 		return nil, err
+	}
+	if e.enricher != nil {
+		e.enricher.Enrich(e.cur)
 	}
 	snap := model.Build(e.prev, e.cur)
 	// The sample just read becomes the previous one; the older buffer is

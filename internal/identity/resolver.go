@@ -24,6 +24,9 @@ type ResolverOptions struct {
 	// container's config.v2.json cannot be read and the Root is the live host
 	// (a socket cannot be reached through a Root). Default "/run/docker.sock".
 	DockerSocket string
+	// DockerRoot is dockerd's --data-root, where containers/ID/config.v2.json
+	// names each container. Default "/var/lib/docker".
+	DockerRoot string
 	// Timeout bounds one Docker API request. Default 2 s. File reads through
 	// the Root cannot be interrupted; a slow one holds up only the
 	// background goroutine, never Name.
@@ -35,6 +38,7 @@ const (
 	defaultMaxEntries   = 4096
 	defaultQueueSize    = 256
 	defaultDockerSocket = "/run/docker.sock"
+	defaultDockerRoot   = "/var/lib/docker"
 	defaultTimeout      = 2 * time.Second
 )
 
@@ -50,7 +54,7 @@ const (
 //     under /var/lib/containers/storage (rootful), and under
 //     ~/.local/share/containers/storage for /root and every /home/USER
 //     (rootless); one read caches every container listed.
-//   - Docker: /var/lib/docker/containers/ID/config.v2.json, field "Name";
+//   - Docker: DockerRoot/containers/ID/config.v2.json (/var/lib/docker), field "Name";
 //     then GET /containers/ID/json on the Docker API socket, when the file
 //     cannot be read and the Root is the live host.
 //
@@ -146,6 +150,9 @@ func NewResolver(root rootfs.Root, opts ResolverOptions) *Resolver {
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = defaultTimeout
+	}
+	if opts.DockerRoot == "" {
+		opts.DockerRoot = defaultDockerRoot
 	}
 	r := &Resolver{
 		root:    root,

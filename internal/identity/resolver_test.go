@@ -530,12 +530,25 @@ func TestNewResolverDefaults(t *testing.T) {
 	r := NewResolver(newMemRoot(nil), ResolverOptions{TTL: -1, QueueSize: -5})
 	want := ResolverOptions{
 		TTL: 60 * time.Second, MaxEntries: 4096, QueueSize: 256,
-		DockerSocket: "/run/docker.sock", Timeout: 2 * time.Second,
+		DockerSocket: "/run/docker.sock", DockerRoot: "/var/lib/docker", Timeout: 2 * time.Second,
 	}
 	if diff := cmp.Diff(want, r.opts); diff != "" {
 		t.Errorf("options (-want +got):\n%s", diff)
 	}
 	if r.docker != nil {
 		t.Error("a Docker client for a root that is not the live host")
+	}
+}
+
+// dockerd --data-root elsewhere: config.v2.json is read there.
+func TestResolverDockerRoot(t *testing.T) {
+	id := strings.Repeat("5e", 32)
+	root := newMemRoot(map[string]string{
+		"/srv/docker/containers/" + id + "/config.v2.json":     `{"Name":"/elsewhere"}`,
+		"/var/lib/docker/containers/" + id + "/config.v2.json": `{"Name":"/default"}`,
+	})
+	r := startResolver(t, root, ResolverOptions{DockerRoot: "/srv/docker"})
+	if got := resolved(t, r, Classify("/docker/"+id)); got != "elsewhere" {
+		t.Errorf("Name = %q, want the one under DockerRoot", got)
 	}
 }

@@ -133,12 +133,12 @@ func parseStorageContainers(b []byte, names map[string]string) error {
 	return nil
 }
 
-// lookupDocker reads /var/lib/docker/containers/ID/config.v2.json, which
+// lookupDocker reads DockerRoot/containers/ID/config.v2.json, which
 // dockerd writes for every container, and asks the Docker API when that file
 // cannot be read and the Root is the live host.
 func (r *Resolver) lookupDocker(ctx context.Context, id string) string {
 	r.read(srcDockerConfig)
-	file := "/var/lib/docker/containers/" + id + "/config.v2.json"
+	file := r.opts.DockerRoot + "/containers/" + id + "/config.v2.json"
 	b, err := r.root.ReadFile(file)
 	if err == nil {
 		name, perr := parseDockerName(b)

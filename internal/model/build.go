@@ -141,6 +141,7 @@ func convert(dst *Cgroup, c *sample.Cgroup) {
 	dst.PSI.CPU = psiOf(&c.Pressure.CPU)
 	dst.PSI.Memory = psiOf(&c.Pressure.Memory)
 	dst.PSI.IO = psiOf(&c.Pressure.IO)
+	convertContainer(dst, c.Container)
 }
 
 func seconds(v sample.Value) Float {

@@ -74,6 +74,15 @@ func (c *Cgroup) AppendJSON(dst []byte) []byte {
 			dst = append(dst, `,"role":`...)
 			dst = appendString(dst, k.Role)
 		}
+		if k.State != "" {
+			dst = append(dst, `,"state":`...)
+			dst = appendString(dst, k.State)
+		}
+		if !k.StartedAt.IsZero() {
+			dst = append(dst, `,"started_at":"`...)
+			dst = k.StartedAt.AppendFormat(dst, time.RFC3339Nano)
+			dst = append(dst, '"')
+		}
 		dst = append(dst, '}')
 	}
 	if c.CPU != (CPU{}) {
@@ -100,7 +109,7 @@ func (c *Cgroup) AppendJSON(dst []byte) []byte {
 		dst = append(dst, `,"psi":`...)
 		dst = c.PSI.appendJSON(dst)
 	}
-	return append(dst, '}')
+	return c.appendContainerJSON(dst)
 }
 
 // fields writes `,"name":value` members, opening the object with the first.

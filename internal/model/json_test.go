@@ -68,7 +68,16 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 				Memory: model.Memory{LimitBytes: model.Limit{State: sample.LimitUnlimited}, UsageBytes: model.Count{OK: true}},
 				IO:     model.IO{Devices: []model.DeviceIO{{Device: "sda", ReadBytesPerSecond: model.Float{V: 1e300, OK: true}}}},
 				PSI:    model.Pressure{IO: model.PSI{Full: model.PSILine{OK: true, Avg10: 1e-9, Avg60: 1e21, Avg300: 12.5, TotalSeconds: 3}}},
-			}, {Path: "/"}},
+			}, {Path: "/"}, {
+				Path:      "/lxc.payload.c1",
+				Container: &model.Container{Runtime: "lxc", ID: "c1", Name: "c1", Role: "container", State: "running", StartedAt: time.Date(2026, 11, 22, 5, 44, 28, 219902968, time.UTC)},
+				Processes: model.Count{V: 5, OK: true},
+				Network: &model.Network{Netns: 4026532182, RxBytesTotal: model.Count{V: 2896, OK: true}, TxBytesTotal: model.Count{OK: true},
+					RxBytesPerSecond: model.Float{V: 12.5, OK: true},
+					Interfaces:       []model.NetInterface{{Name: "lo"}, {Name: "eth<0>", RxBytesTotal: 2896, RxDroppedTotal: 1, TxBytesPerSecond: model.Float{V: 1e-7, OK: true}}}},
+				Filesystem: &model.Filesystem{TotalBytes: 270553174016, UsedBytes: 14792, FreeBytes: 3, TotalInodes: 9,
+					Storage: &model.Filesystem{Path: "/var/lib/lxc", TotalBytes: 1}},
+			}, {Path: "/docker/x", Container: &model.Container{Runtime: "docker", State: "paused"}, Network: &model.Network{Netns: 1, HostNetwork: true}, Processes: model.Count{OK: true}}},
 		}
 		if d := cmp.Diff(stdJSON(t, s), string(s.AppendJSON(nil))); d != "" {
 			t.Errorf("(-want +got):\n%s", d)
@@ -99,6 +108,17 @@ func FuzzAppendJSON(f *testing.F) {
 			c.IO.Devices = []model.DeviceIO{{Device: host, ReadOpsTotal: n, WriteBytesPerSecond: model.Float{V: a, OK: true}}}
 		}
 		c.PSI.Memory.Some = model.PSILine{OK: ok, Avg10: b, TotalSeconds: b, Percent: model.Float{V: a, OK: true}}
+		if state%3 == 1 {
+			c.Processes = model.Count{V: n, OK: ok}
+			c.Network = &model.Network{Netns: n, HostNetwork: ok, RxBytesTotal: model.Count{V: n, OK: !ok},
+				TxBytesPerSecond: model.Float{V: a, OK: true}, Interfaces: []model.NetInterface{{Name: host, TxDroppedTotal: n, RxBytesPerSecond: model.Float{V: a, OK: ok}}}}
+			c.Filesystem = &model.Filesystem{TotalBytes: n, Path: path}
+			if ok {
+				c.Filesystem.Storage = &model.Filesystem{UsedInodes: n, Path: host}
+				c.Container.State = runtime
+				c.Container.StartedAt = time.Unix(int64(n%1e10), 0).UTC()
+			}
+		}
 		s := &model.Snapshot{Timestamp: time.Unix(int64(n%1e10), int64(n%1e9)).UTC(), Hostname: host, CgroupMode: runtime,
 			IntervalSeconds: model.Float{V: b, OK: !ok}, Cgroups: []model.Cgroup{c}}
 		if got, want := string(s.AppendJSON(nil)), stdJSON(t, s); got != want {

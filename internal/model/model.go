@@ -43,6 +43,14 @@ type Cgroup struct {
 	TasksLimit Limit    `json:"tasks_limit,omitzero"`
 	IO         IO       `json:"io,omitzero"`
 	PSI        Pressure `json:"psi,omitzero"`
+
+	// Processes, Network and Filesystem are read through a running
+	// container's process, for its own cgroup only (container.role
+	// "container"), when the container figures are on.
+	// Processes counts processes, not threads, in the container.
+	Processes  Count       `json:"processes,omitzero"`
+	Network    *Network    `json:"network,omitempty"`
+	Filesystem *Filesystem `json:"filesystem,omitempty"`
 }
 
 // Container names the container a cgroup belongs to.
@@ -54,6 +62,11 @@ type Container struct {
 	// runtime's helper (lxc.monitor, conmon), "pod" for a pod, and empty for
 	// a cgroup nested inside a container.
 	Role string `json:"role,omitempty"`
+	// State is "running" or "paused" (frozen), and StartedAt when its
+	// init process started: known for a running container's own cgroup
+	// when the container figures are on.
+	State     string    `json:"state,omitempty"`
+	StartedAt time.Time `json:"started_at,omitzero"`
 }
 
 // CPU figures. Percent is systemd-cgtop's: 100 = one CPU fully used.

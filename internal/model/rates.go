@@ -17,6 +17,7 @@ type CgroupRates struct {
 	PSICPUSome, PSICPUFull                       Float
 	PSIMemorySome, PSIMemoryFull                 Float
 	PSIIOSome, PSIIOFull                         Float
+	Network                                      NetRates
 }
 
 type deviceRate struct {
@@ -110,6 +111,7 @@ func Rates(prev, cur *sample.Cgroup, elapsed time.Duration) CgroupRates {
 	r.PSICPUSome, r.PSICPUFull = psi(&prev.Pressure.CPU, &cur.Pressure.CPU, false), psi(&prev.Pressure.CPU, &cur.Pressure.CPU, true)
 	r.PSIMemorySome, r.PSIMemoryFull = psi(&prev.Pressure.Memory, &cur.Pressure.Memory, false), psi(&prev.Pressure.Memory, &cur.Pressure.Memory, true)
 	r.PSIIOSome, r.PSIIOFull = psi(&prev.Pressure.IO, &cur.Pressure.IO, false), psi(&prev.Pressure.IO, &cur.Pressure.IO, true)
+	r.Network = networkRates(prev.Container, cur.Container, elapsed)
 	return r
 }
 
@@ -152,6 +154,7 @@ func (r CgroupRates) apply(c *Cgroup) {
 	c.PSI.Memory.Full.Percent = psiPct(c.PSI.Memory.Full, r.PSIMemoryFull)
 	c.PSI.IO.Some.Percent = psiPct(c.PSI.IO.Some, r.PSIIOSome)
 	c.PSI.IO.Full.Percent = psiPct(c.PSI.IO.Full, r.PSIIOFull)
+	r.Network.apply(c)
 }
 
 func psiPct(l PSILine, f Float) Float {

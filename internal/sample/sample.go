@@ -124,6 +124,9 @@ type Cgroup struct {
 	Pids     Pids
 	IO       []DeviceIO
 	Pressure Pressure
+	// Container is set by the container enrichment for a running
+	// container's own cgroup; nil otherwise.
+	Container *Container
 }
 
 // Set is the readings of every cgroup in one cycle.

@@ -239,6 +239,9 @@ func RunErr(timeout time.Duration, program string, args ...string) (string, erro
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, program, args...)
+	// A child left running with the output pipe (lxc-attach, docker exec
+	// of "cmd &") would otherwise hold CombinedOutput past the timeout.
+	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		err = fmt.Errorf("timed out after %s", timeout)
