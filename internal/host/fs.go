@@ -1,0 +1,69 @@
+package host
+
+import (
+	"fmt"
+
+	"github.com/cgmon/cgmon/internal/cgroupfs"
+	"github.com/cgmon/cgmon/internal/hostfs"
+	"github.com/cgmon/cgmon/internal/rootfs"
+)
+
+// pseudoFS are filesystem types with no space of their own to run out of
+// (kernel interfaces), or whose space is another filesystem's (overlay: a
+// container's root, reported per container), or that are read-only images
+// (squashfs: snaps, always 100 % full).
+var pseudoFS = map[string]bool{
+	"proc": true, "sysfs": true, "cgroup": true, "cgroup2": true, "devtmpfs": true, "devpts": true,
+	"tmpfs": true, "ramfs": true, "mqueue": true, "debugfs": true, "tracefs": true, "securityfs": true,
+	"pstore": true, "bpf": true, "configfs": true, "fusectl": true, "hugetlbfs": true, "autofs": true,
+	"binfmt_misc": true, "nsfs": true, "overlay": true, "squashfs": true, "efivarfs": true,
+	"rpc_pipefs": true, "selinuxfs": true, "nfsd": true, "fuse.lxcfs": true, "fuse.gvfsd-fuse": true,
+	"fuse.portal": true, "iso9660": true,
+}
+
+// filesystems fills s.Filesystems: one entry per device of a real
+// filesystem (the first mount of it in mount order, so bind mounts of the
+// same filesystem do not repeat it), with statfs of its mount point. A root
+// that cannot statfs leaves the list empty.
+func (r *Reader) filesystems(s *hostfs.Sample) error {
+	st, ok := r.root.(rootfs.Statfser)
+	if !ok {
+		return nil
+	}
+	b, err := r.root.ReadFile(r.mountinfo)
+	if err != nil {
+		if rootfs.IsGone(err) {
+			return nil
+		}
+		return fmt.Errorf("read %s: %w", r.mountinfo, err)
+	}
+	mounts, err := cgroupfs.ParseMountinfo(b)
+	if err != nil {
+		return fmt.Errorf("parse %s in root %s: %w", r.mountinfo, r.root, err)
+	}
+	type dev struct{ major, minor uint32 }
+	seen := make(map[dev]bool, len(mounts))
+	for _, m := range mounts {
+		if pseudoFS[m.FSType] || seen[dev{m.Major, m.Minor}] {
+			continue
+		}
+		seen[dev{m.Major, m.Minor}] = true
+		sf, err := st.Statfs(m.MountPoint)
+		if err != nil {
+			continue // unmounted meanwhile, or a mount we may not enter
+		}
+		if sf.Blocks == 0 {
+			continue // no space of its own (a pseudo filesystem not listed above)
+		}
+		bs := uint64(sf.Frsize)
+		if bs == 0 {
+			bs = uint64(sf.Bsize)
+		}
+		s.Filesystems = append(s.Filesystems, hostfs.Filesystem{
+			MountPoint: m.MountPoint, Device: m.Source, FSType: m.FSType,
+			SizeBytes: sf.Blocks * bs, FreeBytes: sf.Bfree * bs, AvailBytes: sf.Bavail * bs,
+			Inodes: sf.Files, InodesFree: sf.Ffree,
+		})
+	}
+	return nil
+}

@@ -1,0 +1,296 @@
+// Package host reads the host-wide files behind cgmon's USE report through
+// a rootfs.Root — the live host, a /rootfs prefix, a fixture tree or a
+// remote host — and fills a hostfs.Sample. It parses nothing itself
+// (internal/hostfs does) and computes no rates (internal/model does).
+//
+// Files read each cycle (Files lists them for a remote root):
+//
+//	/proc/stat /proc/meminfo /proc/vmstat /proc/loadavg /proc/interrupts
+//	/proc/pressure/cpu /proc/pressure/memory /proc/pressure/io
+//	/proc/diskstats /proc/net/dev /proc/net/snmp
+//	/proc/self/mountinfo (/proc/1/mountinfo under a prefix root)
+//	/sys/block (directory listing: which devices are whole disks)
+//	/sys/class/net/IF/speed for every interface of /proc/net/dev but lo
+//	statfs(2) of every real filesystem's mount point, when the Root is a
+//	rootfs.Statfser
+//
+// Under a prefix root (/rootfs) the network files and the mount table are
+// PID 1's when the root has them
+// (/proc/1/net/..., /proc/1/mountinfo): /proc/net follows the reader's own network namespace,
+// which in a container is not the host's.
+package host
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/cgmon/cgmon/internal/hostfs"
+	"github.com/cgmon/cgmon/internal/rootfs"
+)
+
+// DefaultExcludedDevices are the block device name prefixes left out of
+// the disk figures: loop and device-mapper devices count again the I/O of
+// the disks below them.
+var DefaultExcludedDevices = []string{"loop", "dm-"}
+
+// Options configure a Reader.
+type Options struct {
+	Root rootfs.Root
+	// ExcludedDevices are block device name prefixes left out; nil means
+	// DefaultExcludedDevices, an empty non-nil slice keeps every disk.
+	ExcludedDevices []string
+	// Logger receives notices about files that fail to parse. Optional.
+	Logger *slog.Logger
+}
+
+// file indexes the files kept open between cycles.
+type file int
+
+const (
+	fStat file = iota
+	fMeminfo
+	fVmstat
+	fLoadavg
+	fInterrupts
+	fPSICPU
+	fPSIMemory
+	fPSIIO
+	fDiskstats
+	fNetDev
+	fSNMP
+	nFiles
+)
+
+// Reader reads a host's USE files. It keeps the per-cycle files open and
+// re-reads them from offset 0 (a third of open+read+close). It is not safe
+// for concurrent use.
+type Reader struct {
+	root      rootfs.Root
+	exclude   []string
+	log       *slog.Logger
+	names     [nFiles]string
+	handles   [nFiles]rootfs.Handle
+	mountinfo string
+	buf       []byte
+	disks     []hostfs.Disk
+	hostname  string
+}
+
+// New returns a Reader of opts.Root. It opens nothing yet.
+func New(opts Options) (*Reader, error) {
+	if opts.Root == nil {
+		return nil, errors.New("host: no root")
+	}
+	r := &Reader{root: opts.Root, exclude: opts.ExcludedDevices, log: opts.Logger, buf: make([]byte, 0, 16<<10)}
+	if r.exclude == nil {
+		r.exclude = DefaultExcludedDevices
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	net := "/proc/net"
+	r.mountinfo = "/proc/self/mountinfo"
+	if d, ok := opts.Root.(*rootfs.Dir); ok && !d.IsHost() {
+		// PID 1's, when the root has a PID 1 (a fixture tree may not).
+		if _, err := opts.Root.ReadFile("/proc/1/net/dev"); err == nil {
+			net = "/proc/1/net"
+		}
+		if _, err := opts.Root.ReadFile("/proc/1/mountinfo"); err == nil {
+			r.mountinfo = "/proc/1/mountinfo"
+		}
+	}
+	r.names = [nFiles]string{
+		fStat: "/proc/stat", fMeminfo: "/proc/meminfo", fVmstat: "/proc/vmstat", fLoadavg: "/proc/loadavg",
+		fInterrupts: "/proc/interrupts", fPSICPU: "/proc/pressure/cpu", fPSIMemory: "/proc/pressure/memory",
+		fPSIIO: "/proc/pressure/io", fDiskstats: "/proc/diskstats", fNetDev: net + "/dev", fSNMP: net + "/snmp",
+	}
+	return r, nil
+}
+
+// Files returns every file and directory the reader reads in a cycle, with
+// the speed files of the interfaces s (a sample it filled) has. Mount
+// points are statfs'ed, not read.
+func (r *Reader) Files(s *hostfs.Sample) []string {
+	out := append([]string(nil), r.names[:]...)
+	out = append(out, r.mountinfo, "/sys/block", "/proc/sys/kernel/hostname", "/etc/hostname")
+	if s != nil {
+		for _, n := range s.Interfaces {
+			out = append(out, "/sys/class/net/"+n.Name+"/speed")
+		}
+	}
+	return out
+}
+
+// read returns the bytes of a kept-open file (valid until the next read),
+// or an error; a file the host lacks gives an error for which
+// rootfs.IsGone is true.
+func (r *Reader) read(f file) ([]byte, error) {
+	if r.handles[f] == nil {
+		h, err := r.root.Open(r.names[f])
+		if err != nil {
+			if rootfs.IsGone(err) {
+				return nil, err
+			}
+			// A root that cannot keep files open (a remote one) may still
+			// read them whole.
+			b, rerr := r.root.ReadFile(r.names[f])
+			if rerr != nil {
+				return nil, rerr
+			}
+			return b, nil
+		}
+		r.handles[f] = h
+	}
+	b, err := r.handles[f].ReadAll(r.buf)
+	if err != nil {
+		r.handles[f].Close()
+		r.handles[f] = nil
+		return nil, err
+	}
+	r.buf = b[:0]
+	return b, nil
+}
+
+// Read reads every file into s, reusing its slices. A file the host lacks
+// leaves its part of s absent. A file that fails to read or parse leaves
+// its part absent too and is reported in the returned error, which joins
+// every such failure; the rest of s is still filled.
+func (r *Reader) Read(s *hostfs.Sample) error {
+	*s = hostfs.Sample{
+		Time:        time.Now(),
+		Stat:        hostfs.Stat{CPUs: s.Stat.CPUs[:0]},
+		Disks:       s.Disks[:0],
+		Interfaces:  s.Interfaces[:0],
+		Speeds:      s.Speeds[:0],
+		Filesystems: s.Filesystems[:0],
+	}
+	var errs []error
+	parse := func(f file, p func(b []byte) error) {
+		b, err := r.read(f)
+		if err != nil {
+			if !rootfs.IsGone(err) {
+				errs = append(errs, fmt.Errorf("read %s: %w", r.names[f], err))
+			}
+			return
+		}
+		if err := p(b); err != nil {
+			errs = append(errs, fmt.Errorf("parse %s in root %s: %w", r.names[f], r.root, err))
+		}
+	}
+	if r.hostname == "" {
+		r.hostname = readHostname(r.root)
+	}
+	s.Hostname = r.hostname
+
+	parse(fStat, func(b []byte) error { return hostfs.ParseStat(b, &s.Stat) })
+	parse(fMeminfo, func(b []byte) (err error) { s.Meminfo, err = hostfs.ParseMeminfo(b); return })
+	parse(fVmstat, func(b []byte) (err error) { s.Vmstat, err = hostfs.ParseVmstat(b); return })
+	parse(fLoadavg, func(b []byte) (err error) {
+		s.Loadavg, err = hostfs.ParseLoadavg(b)
+		s.HasLoadavg = err == nil
+		return
+	})
+	parse(fInterrupts, func(b []byte) (err error) { s.MachineChecks, err = hostfs.ParseMachineChecks(b); return })
+	parse(fPSICPU, func(b []byte) (err error) { s.Pressure.CPU, err = hostfs.ParsePSI(b); return })
+	parse(fPSIMemory, func(b []byte) (err error) { s.Pressure.Memory, err = hostfs.ParsePSI(b); return })
+	parse(fPSIIO, func(b []byte) (err error) { s.Pressure.IO, err = hostfs.ParsePSI(b); return })
+	parse(fDiskstats, func(b []byte) (err error) {
+		r.disks, err = hostfs.ParseDiskstats(b, r.disks)
+		if err == nil {
+			s.Disks = r.wholeDisks(s.Disks, r.disks)
+		}
+		return
+	})
+	parse(fNetDev, func(b []byte) (err error) {
+		s.Interfaces, err = hostfs.ParseNetDev(b, s.Interfaces)
+		if err != nil {
+			return err
+		}
+		// lo's traffic never leaves the host; it is no resource to watch.
+		out := s.Interfaces[:0]
+		for _, n := range s.Interfaces {
+			if n.Name != "lo" {
+				out = append(out, n)
+			}
+		}
+		s.Interfaces = out
+		return nil
+	})
+	parse(fSNMP, func(b []byte) (err error) { s.SNMP, err = hostfs.ParseSNMP(b); return })
+	for _, n := range s.Interfaces {
+		s.Speeds = append(s.Speeds, r.speed(n.Name))
+	}
+	if err := r.filesystems(s); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// speed reads an interface's link speed; any failure (EINVAL for a link
+// that is down or has no speed) means unknown.
+func (r *Reader) speed(name string) hostfs.Speed {
+	b, err := r.root.ReadFile("/sys/class/net/" + name + "/speed")
+	if err != nil {
+		return hostfs.Speed{}
+	}
+	mbps, known, err := hostfs.ParseSpeed(b)
+	if err != nil {
+		return hostfs.Speed{}
+	}
+	return hostfs.Speed{Mbps: mbps, Known: known}
+}
+
+// wholeDisks keeps the disks listed in /sys/block (partitions are not)
+// and not excluded. Without /sys/block every disk not excluded is kept.
+func (r *Reader) wholeDisks(dst, all []hostfs.Disk) []hostfs.Disk {
+	var whole map[string]bool
+	if entries, err := r.root.ReadDir("/sys/block"); err == nil {
+		whole = make(map[string]bool, len(entries))
+		for _, e := range entries {
+			whole[e.Name()] = true
+		}
+	}
+	for _, d := range all {
+		if whole != nil && !whole[d.Name] || excluded(d.Name, r.exclude) {
+			continue
+		}
+		dst = append(dst, d)
+	}
+	return dst
+}
+
+func excluded(name string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if p != "" && strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Close releases the kept-open files.
+func (r *Reader) Close() error {
+	var errs []error
+	for i, h := range r.handles {
+		if h != nil {
+			errs = append(errs, h.Close())
+			r.handles[i] = nil
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func readHostname(root rootfs.Root) string {
+	for _, name := range []string{"/proc/sys/kernel/hostname", "/etc/hostname"} {
+		if b, err := root.ReadFile(name); err == nil {
+			if h := strings.TrimSpace(string(b)); h != "" {
+				return h
+			}
+		}
+	}
+	return ""
+}
+

@@ -1,0 +1,162 @@
+package host_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cgmon/cgmon/internal/host"
+	"github.com/cgmon/cgmon/internal/hostfs"
+	"github.com/cgmon/cgmon/internal/rootfs"
+)
+
+func openRoot(t testing.TB, dir string) *rootfs.Dir {
+	t.Helper()
+	root, err := rootfs.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { root.Close() })
+	return root
+}
+
+func TestReadFixture(t *testing.T) {
+	root := openRoot(t, "../hostfs/testdata")
+	r, err := host.New(host.Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var s hostfs.Sample
+	for range 2 { // the second read goes through the kept-open handles
+		if err := r.Read(&s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.Hostname != "fixturehost" || len(s.Stat.CPUs) != 2 || !s.Meminfo.MemAvailable.OK || !s.HasLoadavg || !s.Pressure.IO.HasFull {
+		t.Errorf("sample: %+v", s)
+	}
+	if s.MachineChecks.OK {
+		t.Errorf("this host has no MCE line, got %+v", s.MachineChecks)
+	}
+	var disks []string
+	for _, d := range s.Disks {
+		disks = append(disks, d.Name)
+	}
+	if d := cmp.Diff([]string{"vda", "zram0"}, disks); d != "" {
+		t.Errorf("disks: loop excluded (-want +got):\n%s", d)
+	}
+	speeds := map[string]hostfs.Speed{}
+	for i, n := range s.Interfaces {
+		speeds[n.Name] = s.Speeds[i]
+	}
+	if _, ok := speeds["lo"]; ok {
+		t.Error("lo is listed")
+	}
+	want := map[string]hostfs.Speed{"eth0": {}, "ifb0": {}, "ifb1": {}, "lxcbr0": {Mbps: 10000, Known: true}}
+	for name, sp := range want {
+		if speeds[name] != sp {
+			t.Errorf("%s speed = %+v, want %+v", name, speeds[name], sp)
+		}
+	}
+	// The fixture's mount points (/, /proc...) exist in the fixture tree as
+	// directories of the test's own filesystem: / is counted once though
+	// it is mounted four times (bind mounts of vda).
+	var mounts []string
+	for _, f := range s.Filesystems {
+		mounts = append(mounts, f.MountPoint+" "+f.FSType)
+	}
+	if d := cmp.Diff([]string{"/ ext4"}, mounts); d != "" {
+		t.Errorf("filesystems (-want +got):\n%s", d)
+	}
+	files := r.Files(&s)
+	if len(files) < 15 || files[0] != "/proc/stat" {
+		t.Errorf("Files = %q", files)
+	}
+}
+
+func TestReadMissingFiles(t *testing.T) {
+	// A root with only /proc/stat: everything else is absent, no error.
+	dir := t.TempDir()
+	if err := os.MkdirAll(dir+"/proc", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/proc/stat", []byte("cpu  1 2 3 4 5 6 7 8 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := host.New(host.Options{Root: openRoot(t, dir)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var s hostfs.Sample
+	if err := r.Read(&s); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Stat.HasAll || s.Meminfo.MemTotal.OK || s.HasLoadavg || s.Disks != nil || s.Pressure.CPU.HasSome || s.Stat.ProcsRunning.OK {
+		t.Errorf("absent files must leave figures absent: %+v", s)
+	}
+}
+
+func TestReadBrokenFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(dir+"/proc", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"stat": "cpu 1 2\n", "meminfo": "MemTotal: 8 kB\n"} {
+		if err := os.WriteFile(dir+"/proc/"+name, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, _ := host.New(host.Options{Root: openRoot(t, dir)})
+	defer r.Close()
+	var s hostfs.Sample
+	err := r.Read(&s)
+	if err == nil || !contains(err.Error(), "/proc/stat") {
+		t.Fatalf("error %v does not name /proc/stat", err)
+	}
+	if s.Meminfo.MemTotal.V != 8192 {
+		t.Errorf("a broken stat must not cost meminfo: %+v", s.Meminfo)
+	}
+}
+
+func contains(s, sub string) bool { return len(s) >= len(sub) && (s == sub || len(sub) == 0 || indexOf(s, sub) >= 0) }
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestReadLiveHost(t *testing.T) {
+	root := openRoot(t, "/")
+	r, err := host.New(host.Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var s hostfs.Sample
+	if err := r.Read(&s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Stat.CPUs) == 0 || !s.Meminfo.MemTotal.OK || len(s.Filesystems) == 0 {
+		t.Fatalf("live host: %d CPUs, meminfo %+v, %d filesystems", len(s.Stat.CPUs), s.Meminfo, len(s.Filesystems))
+	}
+}
+
+func BenchmarkRead(b *testing.B) {
+	root := openRoot(b, "/")
+	r, _ := host.New(host.Options{Root: root})
+	defer r.Close()
+	var s hostfs.Sample
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.Read(&s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
