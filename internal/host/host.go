@@ -293,4 +293,3 @@ func readHostname(root rootfs.Root) string {
 	}
 	return ""
 }
-

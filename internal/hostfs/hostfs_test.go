@@ -258,4 +258,3 @@ func TestParseHostPSI(t *testing.T) {
 		}
 	}
 }
-
