@@ -1,0 +1,184 @@
+// Package anomaly flags values that stand far above their own recent
+// past, with no training and no tuning by the user. Each series keeps a
+// rolling robust baseline — the median and the median absolute deviation
+// (MAD) of a systematic sample of its last window (default one hour) — and
+// a value is anomalous when it exceeds the median by more than K robust
+// standard deviations (1.4826 × MAD, which equals σ for normal noise) and
+// by more than the series' own minimum meaningful change.
+//
+// Memory per series is fixed: a ring of Slots float64 values (240 by
+// default: 1.9 KiB, one value kept every window/240, i.e. every 15 s for
+// an hour), whatever the sampling interval. The median and MAD of a
+// systematic sample estimate those of the whole window without bias for a
+// series whose level changes slowly against the slot length; a short spike
+// may or may not land in a slot, which is what robust statistics shrug off.
+//
+// The package is pure and deterministic: time comes in with each value,
+// nothing reads a clock or a file.
+package anomaly
+
+import (
+	"slices"
+	"time"
+)
+
+// Defaults.
+const (
+	DefaultWindow   = time.Hour
+	DefaultSlots    = 240
+	DefaultMinSlots = 20
+	DefaultK        = 5
+)
+
+// madToSigma turns a MAD into a standard deviation for normal noise
+// (1 / Φ⁻¹(3/4)).
+const madToSigma = 1.4826
+
+// Options configure a Detector. Zero values take the defaults.
+type Options struct {
+	Window time.Duration // the baseline's span
+	Slots  int           // values kept per series
+	// MinSlots is how many kept values a baseline needs before it judges:
+	// with the defaults, 20 × 15 s = 5 minutes of history.
+	MinSlots int
+	// K is how many robust standard deviations above the median count as
+	// anomalous.
+	K float64
+}
+
+func (o Options) withDefaults() Options {
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	if o.Slots <= 0 {
+		o.Slots = DefaultSlots
+	}
+	if o.MinSlots <= 0 {
+		o.MinSlots = DefaultMinSlots
+	}
+	o.MinSlots = min(o.MinSlots, o.Slots)
+	if o.K <= 0 {
+		o.K = DefaultK
+	}
+	return o
+}
+
+// Verdict is what a detector says about one value.
+type Verdict struct {
+	Anomalous bool
+	// Ready is false while the baseline has fewer than MinSlots values;
+	// nothing is flagged then.
+	Ready   bool
+	Median  float64 // the baseline's median (before this value)
+	MAD     float64
+	Samples int // values in the baseline
+}
+
+// Ratio is value / median, or 0 when the median is not positive.
+func (v Verdict) Ratio(value float64) float64 {
+	if v.Median <= 0 {
+		return 0
+	}
+	return value / v.Median
+}
+
+// series is one baseline.
+type series struct {
+	ring     []float64
+	next     int
+	lastAdd  time.Time
+	lastSeen time.Time
+}
+
+// Detector holds the baselines of many series, by key. It is not safe for
+// concurrent use.
+type Detector struct {
+	opts    Options
+	slot    time.Duration
+	series  map[string]*series
+	scratch []float64
+}
+
+// New returns a Detector.
+func New(opts Options) *Detector {
+	opts = opts.withDefaults()
+	return &Detector{
+		opts:    opts,
+		slot:    opts.Window / time.Duration(opts.Slots),
+		series:  make(map[string]*series),
+		scratch: make([]float64, 0, opts.Slots),
+	}
+}
+
+// Window returns the baseline's span.
+func (d *Detector) Window() time.Duration { return d.opts.Window }
+
+// BytesPerSeries is the memory a series' ring takes.
+func (d *Detector) BytesPerSeries() int { return d.opts.Slots * 8 }
+
+// Len returns the number of series held.
+func (d *Detector) Len() int { return len(d.series) }
+
+// Observe judges value against the baseline of key as it was before this
+// value, then adds the value to the baseline if a slot has passed since the
+// last one kept. minDelta is the smallest rise above the median that can
+// count (in the value's unit): it keeps a series that is almost constant
+// (errors at 0, an idle disk) from flagging every small wobble.
+func (d *Detector) Observe(key string, t time.Time, value, minDelta float64) Verdict {
+	s := d.series[key]
+	if s == nil {
+		s = &series{ring: make([]float64, 0, d.opts.Slots)}
+		d.series[key] = s
+	}
+	s.lastSeen = t
+	v := Verdict{Samples: len(s.ring)}
+	if len(s.ring) >= d.opts.MinSlots {
+		v.Ready = true
+		v.Median, v.MAD = d.medianMAD(s.ring)
+		limit := v.Median + max(d.opts.K*madToSigma*v.MAD, minDelta)
+		v.Anomalous = value > limit
+	}
+	if s.lastAdd.IsZero() || t.Sub(s.lastAdd) >= d.slot {
+		if len(s.ring) < cap(s.ring) {
+			s.ring = append(s.ring, value)
+		} else {
+			s.ring[s.next] = value
+			s.next = (s.next + 1) % len(s.ring)
+		}
+		s.lastAdd = t
+	}
+	return v
+}
+
+// Expire drops the series not observed for a whole window (a disk removed,
+// an interface deleted), so memory stays bounded by the series that exist.
+func (d *Detector) Expire(now time.Time) {
+	for k, s := range d.series {
+		if now.Sub(s.lastSeen) > d.opts.Window {
+			delete(d.series, k)
+		}
+	}
+}
+
+func (d *Detector) medianMAD(vals []float64) (median, mad float64) {
+	d.scratch = append(d.scratch[:0], vals...)
+	median = medianInPlace(d.scratch)
+	for i, x := range d.scratch {
+		if x < median {
+			d.scratch[i] = median - x
+		} else {
+			d.scratch[i] = x - median
+		}
+	}
+	return median, medianInPlace(d.scratch)
+}
+
+// medianInPlace sorts v and returns its median.
+func medianInPlace(v []float64) float64 {
+	slices.Sort(v)
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
+}
