@@ -64,10 +64,10 @@ func TestSpikesAreFlagged(t *testing.T) {
 
 func TestSteadyNoiseIsNotFlagged(t *testing.T) {
 	for _, tc := range []struct {
-		name            string
-		level, sigma    float64
-		minDelta        float64
-		heavyTail       bool
+		name         string
+		level, sigma float64
+		minDelta     float64
+		heavyTail    bool
 	}{
 		{"cpu percent, normal noise", 35, 3, 10, false},
 		{"errors at zero", 0, 0, 1, false},
@@ -101,7 +101,7 @@ func TestSteadyNoiseIsNotFlagged(t *testing.T) {
 func TestWarmUpAndMemory(t *testing.T) {
 	d := New(Options{})
 	// Nothing is judged before MinSlots values are kept: 20 × 15 s.
-	for i := 0; i < 285; i++ {
+	for i := 0; i <= 285; i++ {
 		v := d.Observe("k", t0.Add(time.Duration(i)*time.Second), 1e9, 0)
 		if v.Ready || v.Anomalous {
 			t.Fatalf("judged at %d s with %d values", i, v.Samples)
