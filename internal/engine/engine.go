@@ -32,6 +32,8 @@ type Options struct {
 	// Collector tunes the collector; its Root, ExcludedDevices and Logger
 	// are set from the fields above.
 	Collector cgroup.Options
+	// Host, when set, adds the host-wide USE view to every snapshot.
+	Host *HostOptions
 }
 
 // Engine produces snapshots. It is not safe for concurrent use: one
@@ -41,6 +43,7 @@ type Engine struct {
 	collector *cgroup.Collector
 	resolver  *identity.Resolver
 	prev, cur *sample.Set
+	host      *hostView
 }
 
 // New opens the root and detects its cgroup layout.
@@ -69,7 +72,14 @@ func New(opts Options) (*Engine, error) {
 		root.Close()
 		return nil, fmt.Errorf("read cgroups under %s: %w", root, err)
 	}
-	return &Engine{root: root, collector: col, resolver: res}, nil
+	e := &Engine{root: root, collector: col, resolver: res}
+	if opts.Host != nil {
+		if e.host, err = newHostView(root, *opts.Host, opts.Logger); err != nil {
+			e.Close()
+			return nil, err
+		}
+	}
+	return e, nil
 }
 
 // Collector returns the engine's collector, for its layout and statistics.
@@ -84,7 +94,13 @@ func (e *Engine) Next() (*model.Snapshot, error) {
 	if err := e.collector.Collect(e.cur); err != nil {
 		return nil, err
 	}
+	if e.host != nil {
+		e.host.read()
+	}
 	snap := model.Build(e.prev, e.cur)
+	if e.host != nil {
+		e.host.add(snap, e.prev == nil)
+	}
 	// The sample just read becomes the previous one; the older buffer is
 	// reused for the next read.
 	e.prev, e.cur = e.cur, e.prev
@@ -111,6 +127,9 @@ func (e *Engine) Snapshot(ctx context.Context, interval time.Duration) (*model.S
 func (e *Engine) Close() error {
 	if e.resolver != nil {
 		e.resolver.Close()
+	}
+	if e.host != nil {
+		e.host.close()
 	}
 	err := e.collector.Close()
 	if cerr := e.root.Close(); err == nil {

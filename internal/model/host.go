@@ -28,7 +28,9 @@ type HostCPU struct {
 	PerCPU       []HostCPUCore `json:"per_cpu,omitempty"`
 	ProcsRunning Count         `json:"procs_running,omitzero"`
 	ProcsBlocked Count         `json:"procs_blocked,omitzero"`
-	// RunQueuePerCPU is procs_running / CPUs: above 1 tasks wait for a CPU.
+	// RunQueuePerCPU is (procs_running − 1) / CPUs: the reader itself is
+	// running while it reads /proc/stat, so one is not counted. Above 1,
+	// tasks wait for a CPU.
 	RunQueuePerCPU Float `json:"run_queue_per_cpu,omitzero"`
 	Load1          Float `json:"load1,omitzero"`
 	Load5          Float `json:"load5,omitzero"`
@@ -213,7 +215,8 @@ func buildHostCPU(c *HostCPU, prev, cur *hostfs.Sample) {
 	c.ProcsRunning = countOf(cur.Stat.ProcsRunning)
 	c.ProcsBlocked = countOf(cur.Stat.ProcsBlocked)
 	if c.ProcsRunning.OK && c.Count.OK {
-		c.RunQueuePerCPU = floatOf(float64(c.ProcsRunning.V) / float64(c.Count.V))
+		others := max(c.ProcsRunning.V, 1) - 1
+		c.RunQueuePerCPU = floatOf(float64(others) / float64(c.Count.V))
 	}
 	if cur.HasLoadavg {
 		c.Load1, c.Load5, c.Load15 = floatOf(cur.Loadavg.Load1), floatOf(cur.Loadavg.Load5), floatOf(cur.Loadavg.Load15)
