@@ -114,13 +114,15 @@ func (a *Analyzer) cgroupChecks(c *collector, s *model.Snapshot) {
 	oom := make(map[string]uint64, len(a.prevOOM))
 	for i := range s.Cgroups {
 		g := &s.Cgroups[i]
+		cpuLimited, memLimited := g.CPU.LimitCores.Set() && g.CPU.LimitCores.V > 0, g.Memory.LimitBytes.Set() && g.Memory.LimitBytes.V > 0
 		if g.Memory.OOMKillsTotal.OK {
 			oom[g.Path] = g.Memory.OOMKillsTotal.V
-			if p, ok := a.prevOOM[g.Path]; ok && g.Memory.OOMKillsTotal.V >= p {
+			// A kill is reported for any cgroup; a quiet 0 only for the
+			// limited ones, or thousands of rows would say nothing.
+			if p, ok := a.prevOOM[g.Path]; ok && g.Memory.OOMKillsTotal.V >= p && (memLimited || g.Memory.OOMKillsTotal.V > p) {
 				c.add(cgOOM, g.Path, model.Float{V: float64(g.Memory.OOMKillsTotal.V - p), OK: true})
 			}
 		}
-		cpuLimited, memLimited := g.CPU.LimitCores.Set() && g.CPU.LimitCores.V > 0, g.Memory.LimitBytes.Set() && g.Memory.LimitBytes.V > 0
 		if !cpuLimited && !memLimited {
 			continue
 		}
