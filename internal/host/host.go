@@ -76,7 +76,6 @@ type Reader struct {
 	mountinfo string
 	buf       []byte
 	disks     []hostfs.Disk
-	hostname  string
 }
 
 // New returns a Reader of opts.Root. It opens nothing yet.
@@ -115,7 +114,7 @@ func New(opts Options) (*Reader, error) {
 // points are statfs'ed, not read.
 func (r *Reader) Files(s *hostfs.Sample) []string {
 	out := append([]string(nil), r.names[:]...)
-	out = append(out, r.mountinfo, "/sys/block", "/proc/sys/kernel/hostname", "/etc/hostname")
+	out = append(out, r.mountinfo, "/sys/block")
 	if s != nil {
 		for _, n := range s.Interfaces {
 			out = append(out, "/sys/class/net/"+n.Name+"/speed")
@@ -180,11 +179,6 @@ func (r *Reader) Read(s *hostfs.Sample) error {
 			errs = append(errs, fmt.Errorf("parse %s in root %s: %w", r.names[f], r.root, err))
 		}
 	}
-	if r.hostname == "" {
-		r.hostname = readHostname(r.root)
-	}
-	s.Hostname = r.hostname
-
 	parse(fStat, func(b []byte) error { return hostfs.ParseStat(b, &s.Stat) })
 	parse(fMeminfo, func(b []byte) (err error) { s.Meminfo, err = hostfs.ParseMeminfo(b); return })
 	parse(fVmstat, func(b []byte) (err error) { s.Vmstat, err = hostfs.ParseVmstat(b); return })
@@ -281,15 +275,4 @@ func (r *Reader) Close() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func readHostname(root rootfs.Root) string {
-	for _, name := range []string{"/proc/sys/kernel/hostname", "/etc/hostname"} {
-		if b, err := root.ReadFile(name); err == nil {
-			if h := strings.TrimSpace(string(b)); h != "" {
-				return h
-			}
-		}
-	}
-	return ""
 }

@@ -26,15 +26,10 @@ import (
 	"github.com/cgmon/cgmon/internal/testsvc"
 )
 
-// liveReader reads the live host.
+// liveReader reads the live host, every disk included.
 func liveReader(t *testing.T) *host.Reader {
 	t.Helper()
-	r, err := host.New(host.Options{Root: openRoot(t, "/"), ExcludedDevices: []string{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	return r
+	return newReader(t, "/", []string{})
 }
 
 func read(t *testing.T, r *host.Reader) *hostfs.Sample {

@@ -1,38 +1,17 @@
 package hostfs
 
 import (
-	"io/fs"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cgmon/cgmon/internal/kerntext/kerntexttest"
 )
 
-// seed adds every testdata file (but the fuzz corpus) and a few broken
-// inputs to f.
+// seed adds every testdata file and a few broken inputs to f.
 func seed(f *testing.F) {
 	f.Helper()
-	err := filepath.WalkDir("testdata", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if d.Name() == "fuzz" {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		f.Add(testdata(f, strings.TrimPrefix(filepath.ToSlash(path), "testdata/")))
-		return nil
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, s := range []string{"", "\n", "cpu 1 2 3 4 5 6 7 8\n", "cpu0 1", "MemTotal:", "Tcp: a\nTcp: 1", "MCE: 1",
-		"CPU0\nMCE: 99999999999999999999 1", "a: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16", "1 2 3 4 5 6 7 8 9 10 11 12 13 14"} {
-		f.Add([]byte(s))
-	}
+	kerntexttest.Seed(f, func(b []byte) { f.Add(b) }, "", "\n", "cpu 1 2 3 4 5 6 7 8\n", "cpu0 1", "MemTotal:", "Tcp: a\nTcp: 1", "MCE: 1",
+		"CPU0\nMCE: 99999999999999999999 1", "a: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16", "1 2 3 4 5 6 7 8 9 10 11 12 13 14")
 }
 
 var checkParseError = kerntexttest.CheckParseError

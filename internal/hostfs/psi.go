@@ -9,5 +9,3 @@ import (
 // (Documentation/accounting/psi.rst); the format is a cgroup's pressure
 // file's, so this is cgroupfs.ParsePSI.
 func ParsePSI(b []byte) (sample.PSI, error) { return cgroupfs.ParsePSI(b) }
-
-func parsePSI(b []byte) (sample.PSI, error) { return ParsePSI(b) }

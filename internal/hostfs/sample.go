@@ -11,8 +11,7 @@ import (
 // the host lacks leaves its part absent: Has* false, nil slices, absent
 // sample.Values.
 type Sample struct {
-	Time     time.Time // when the reading started, with a monotonic clock reading
-	Hostname string
+	Time time.Time // when the reading started, with a monotonic clock reading
 
 	Stat       Stat
 	Meminfo    Meminfo

@@ -248,13 +248,12 @@ func cpuPercent(p, c hostfs.CPUTimes) CPUTimesPercent {
 	pf := [...]uint64{p.User, p.Nice, p.System, p.IRQ, p.SoftIRQ, p.IOWait, p.Steal, p.Idle}
 	cf := [...]uint64{c.User, c.Nice, c.System, c.IRQ, c.SoftIRQ, c.IOWait, c.Steal, c.Idle}
 	var d [8]float64
+	if !deltas(pf[:], cf[:], d[:]) {
+		return out
+	}
 	var total float64
-	for i := range pf {
-		if cf[i] < pf[i] {
-			return out
-		}
-		d[i] = float64(cf[i] - pf[i])
-		total += d[i]
+	for _, v := range d {
+		total += v
 	}
 	if total == 0 {
 		return out
@@ -341,11 +340,8 @@ func diskRates(d *HostDisk, p, c *hostfs.Disk, sec float64) {
 	pf := [...]uint64{p.ReadIOs, p.WriteIOs, p.DiscardIOs, p.ReadSectors, p.WriteSectors, p.ReadTicks, p.WriteTicks, p.DiscardTicks, p.IOTicks, p.WeightedTicks}
 	cf := [...]uint64{c.ReadIOs, c.WriteIOs, c.DiscardIOs, c.ReadSectors, c.WriteSectors, c.ReadTicks, c.WriteTicks, c.DiscardTicks, c.IOTicks, c.WeightedTicks}
 	var dd [len(pf)]float64
-	for i := range pf {
-		if cf[i] < pf[i] {
-			return
-		}
-		dd[i] = float64(cf[i] - pf[i])
+	if !deltas(pf[:], cf[:], dd[:]) {
+		return
 	}
 	ms := sec * 1000
 	d.ReadOpsPerSecond, d.WriteOpsPerSecond = floatOf(dd[0]/sec), floatOf(dd[1]/sec)
@@ -429,12 +425,13 @@ func findInterface(prev *hostfs.Sample, name string) *hostfs.NetDev {
 func interfaceRates(iface *HostInterface, p, c *hostfs.NetDev, sec float64) {
 	pf := [...]uint64{p.RxBytes, p.TxBytes, p.RxPackets, p.TxPackets, p.RxDrop, p.TxDrop, p.RxErrs, p.TxErrs, p.RxFifo + p.TxFifo}
 	cf := [...]uint64{c.RxBytes, c.TxBytes, c.RxPackets, c.TxPackets, c.RxDrop, c.TxDrop, c.RxErrs, c.TxErrs, c.RxFifo + c.TxFifo}
+	var d [len(pf)]float64
+	if !deltas(pf[:], cf[:], d[:]) {
+		return // the interface was recreated under the same name
+	}
 	var r [len(pf)]Float
-	for i := range pf {
-		if cf[i] < pf[i] {
-			return // the interface was recreated under the same name
-		}
-		r[i] = floatOf(float64(cf[i]-pf[i]) / sec)
+	for i, v := range d {
+		r[i] = floatOf(v / sec)
 	}
 	iface.RxBytesPerSecond, iface.TxBytesPerSecond = r[0], r[1]
 	iface.RxPacketsPerSecond, iface.TxPacketsPerSecond = r[2], r[3]
@@ -444,4 +441,16 @@ func interfaceRates(iface *HostInterface, p, c *hostfs.NetDev, sec float64) {
 	if iface.SpeedBitsPerSecond.OK && iface.SpeedBitsPerSecond.V > 0 {
 		iface.UtilizationPercent = floatOf(max(r[0].V, r[1].V) * 8 / float64(iface.SpeedBitsPerSecond.V) * 100)
 	}
+}
+
+// deltas writes cur[i] − prev[i] into out and reports whether no counter
+// went backwards.
+func deltas(prev, cur []uint64, out []float64) bool {
+	for i := range prev {
+		if cur[i] < prev[i] {
+			return false
+		}
+		out[i] = float64(cur[i] - prev[i])
+	}
+	return true
 }
