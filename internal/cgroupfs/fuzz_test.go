@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/cgmon/cgmon/internal/kerntext/kerntexttest"
-
 	"github.com/cgmon/cgmon/internal/sample"
 )
 

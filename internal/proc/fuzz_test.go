@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cgmon/cgmon/internal/kerntext/kerntexttest"
-
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cgmon/cgmon/internal/kerntext/kerntexttest"
 )
 
 // brokenSeeds are hand-made broken inputs added to every fuzz corpus next to
