@@ -3,8 +3,13 @@
 // rolling robust baseline — the median and the median absolute deviation
 // (MAD) of a systematic sample of its last window (default one hour) — and
 // a value is anomalous when it exceeds the median by more than K robust
-// standard deviations (1.4826 × MAD, which equals σ for normal noise) and
-// by more than the series' own minimum meaningful change.
+// standard deviations (1.4826 × MAD, which equals σ for normal noise), by
+// more than the series' own minimum meaningful change, and the window's
+// 99th percentile by half of it again. The last rule is for bursty series
+// (a disk idle most of the time, busy in short bursts): their median and
+// MAD are near 0, so without it every ordinary burst would be flagged; a
+// steady series has its 99th percentile close to its median, so the rule
+// costs it nothing.
 //
 // Memory per series is fixed: a ring of Slots float64 values (240 by
 // default: 1.9 KiB, one value kept every window/240, i.e. every 15 s for
@@ -18,6 +23,7 @@
 package anomaly
 
 import (
+	"math"
 	"slices"
 	"time"
 )
@@ -28,6 +34,10 @@ const (
 	DefaultSlots    = 240
 	DefaultMinSlots = 20
 	DefaultK        = 5
+	// DefaultQuantile and DefaultQuantileFactor: a value must also exceed
+	// 1.5 × the window's 99th percentile.
+	DefaultQuantile       = 0.99
+	DefaultQuantileFactor = 1.5
 )
 
 // madToSigma turns a MAD into a standard deviation for normal noise
@@ -44,6 +54,9 @@ type Options struct {
 	// K is how many robust standard deviations above the median count as
 	// anomalous.
 	K float64
+	// Quantile and QuantileFactor: a value must exceed QuantileFactor ×
+	// the window's Quantile to count.
+	Quantile, QuantileFactor float64
 }
 
 func (o Options) withDefaults() Options {
@@ -60,6 +73,12 @@ func (o Options) withDefaults() Options {
 	if o.K <= 0 {
 		o.K = DefaultK
 	}
+	if o.Quantile <= 0 || o.Quantile > 1 {
+		o.Quantile = DefaultQuantile
+	}
+	if o.QuantileFactor <= 0 {
+		o.QuantileFactor = DefaultQuantileFactor
+	}
 	return o
 }
 
@@ -71,7 +90,8 @@ type Verdict struct {
 	Ready   bool
 	Median  float64 // the baseline's median (before this value)
 	MAD     float64
-	Samples int // values in the baseline
+	Upper   float64 // the baseline's Quantile (99th percentile)
+	Samples int     // values in the baseline
 }
 
 // Ratio is value / median, or 0 when the median is not positive.
@@ -134,8 +154,8 @@ func (d *Detector) Observe(key string, t time.Time, value, minDelta float64) Ver
 	v := Verdict{Samples: len(s.ring)}
 	if len(s.ring) >= d.opts.MinSlots {
 		v.Ready = true
-		v.Median, v.MAD = d.medianMAD(s.ring)
-		limit := v.Median + max(d.opts.K*madToSigma*v.MAD, minDelta)
+		v.Median, v.MAD, v.Upper = d.stats(s.ring)
+		limit := max(v.Median+max(d.opts.K*madToSigma*v.MAD, minDelta), d.opts.QuantileFactor*v.Upper)
 		v.Anomalous = value > limit
 	}
 	if s.lastAdd.IsZero() || t.Sub(s.lastAdd) >= d.slot {
@@ -160,9 +180,13 @@ func (d *Detector) Expire(now time.Time) {
 	}
 }
 
-func (d *Detector) medianMAD(vals []float64) (median, mad float64) {
+// stats returns the median, the MAD and the upper quantile of vals.
+func (d *Detector) stats(vals []float64) (median, mad, upper float64) {
 	d.scratch = append(d.scratch[:0], vals...)
 	median = medianInPlace(d.scratch)
+	// The sorted values' upper quantile, nearest rank.
+	rank := int(math.Ceil(d.opts.Quantile*float64(len(d.scratch)))) - 1
+	upper = d.scratch[max(0, min(rank, len(d.scratch)-1))]
 	for i, x := range d.scratch {
 		if x < median {
 			d.scratch[i] = median - x
@@ -170,7 +194,7 @@ func (d *Detector) medianMAD(vals []float64) (median, mad float64) {
 			d.scratch[i] = x - median
 		}
 	}
-	return median, medianInPlace(d.scratch)
+	return median, medianInPlace(d.scratch), upper
 }
 
 // medianInPlace sorts v and returns its median.

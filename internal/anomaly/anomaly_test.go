@@ -98,6 +98,22 @@ func TestSteadyNoiseIsNotFlagged(t *testing.T) {
 	}
 }
 
+func TestBurstySeries(t *testing.T) {
+	// An almost idle disk: utilization 0–1 %, with a 25–40 % burst every
+	// minute (a journal commit, a log rotation). The bursts are its normal;
+	// only a burst well above them is flagged.
+	rng := rand.New(rand.NewPCG(7, 8))
+	values := noisy(rng, 7200, 0.3, 0.3)
+	for i := 30; i < len(values); i += 60 {
+		values[i] = 25 + 15*rng.Float64()
+	}
+	values[6000] = 95
+	flagged := run(New(Options{}), "disk.util", time.Second, values, 20)
+	if len(flagged) != 1 || flagged[0] != 6000 {
+		t.Errorf("flagged %v, want only the 95 %% burst at 6000", flagged)
+	}
+}
+
 func TestWarmUpAndMemory(t *testing.T) {
 	d := New(Options{})
 	// Nothing is judged before MinSlots values are kept: 20 × 15 s.
