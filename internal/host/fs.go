@@ -21,6 +21,14 @@ var pseudoFS = map[string]bool{
 	"fuse.portal": true, "iso9660": true,
 }
 
+// networkFS are left out because statfs(2) on a dead server blocks, and a
+// monitor that hangs where df hangs helps no one; their space is the
+// server's to watch.
+var networkFS = map[string]bool{
+	"nfs": true, "nfs4": true, "cifs": true, "smb3": true, "smbfs": true, "9p": true, "afs": true,
+	"ceph": true, "glusterfs": true, "fuse.sshfs": true, "fuse.glusterfs": true, "fuse.ceph": true,
+}
+
 // filesystems fills s.Filesystems: one entry per device of a real
 // filesystem (the first mount of it in mount order, so bind mounts of the
 // same filesystem do not repeat it), with statfs of its mount point. A root
@@ -44,7 +52,7 @@ func (r *Reader) filesystems(s *hostfs.Sample) error {
 	type dev struct{ major, minor uint32 }
 	seen := make(map[dev]bool, len(mounts))
 	for _, m := range mounts {
-		if pseudoFS[m.FSType] || seen[dev{m.Major, m.Minor}] {
+		if pseudoFS[m.FSType] || networkFS[m.FSType] || seen[dev{m.Major, m.Minor}] {
 			continue
 		}
 		seen[dev{m.Major, m.Minor}] = true

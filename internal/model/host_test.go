@@ -159,3 +159,30 @@ func TestHostJSONMatchesEncodingJSON(t *testing.T) {
 		t.Errorf("empty host (-want +got):\n%s", d)
 	}
 }
+
+func FuzzHostJSON(f *testing.F) {
+	f.Add("vda", "/mnt/a b", 12.5, 1e-9, uint64(7), 3, true)
+	f.Add("\xff<>&", "\u2028", math.Inf(1), 1e21, uint64(0), -1, false)
+	f.Fuzz(func(t *testing.T, name, mount string, a, b float64, n uint64, cpu int, ok bool) {
+		if math.IsNaN(b) || math.IsInf(b, 0) {
+			return // encoding/json refuses these in plain float fields
+		}
+		fl := model.Float{V: a, OK: ok}
+		h := &model.Host{
+			CPU: model.HostCPU{Count: model.Count{V: n, OK: !ok}, CPUTimesPercent: model.CPUTimesPercent{UtilizationPercent: fl, IdlePercent: model.Float{V: b, OK: true}},
+				PerCPU: []model.HostCPUCore{{CPU: cpu, CPUTimesPercent: model.CPUTimesPercent{StealPercent: fl}}}},
+			Memory:      model.HostMemory{UsedBytes: model.Count{V: n, OK: ok}, OOMKills: model.Count{V: n, OK: true}},
+			Disks:       []model.HostDisk{{Device: name, Major: uint32(n), AwaitMs: fl, InFlight: n}},
+			Filesystems: []model.HostFilesystem{{MountPoint: mount, Device: name, UsedPercent: fl, SizeBytes: n}},
+			Network:     model.HostNetwork{Interfaces: []model.HostInterface{{Interface: name, SpeedBitsPerSecond: model.Count{V: n, OK: ok}, TxErrorsPerSecond: fl}}, UDPErrorsPerSecond: fl},
+			Checks:      []model.Check{{Name: name, Subject: mount, Value: b, Unit: name, Status: mount, Anomaly: name}},
+		}
+		if ok {
+			h.PSI.IO.Full = model.PSILine{OK: true, Avg10: b, Percent: fl}
+		}
+		s := &model.Snapshot{Hostname: name, Host: h}
+		if got, want := string(s.AppendJSON(nil)), stdJSON(t, s); got != want {
+			t.Fatalf("AppendJSON:\n%s\nencoding/json:\n%s", got, want)
+		}
+	})
+}
