@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -138,63 +139,162 @@ func writeNames(w io.Writer, s *model.Snapshot, base string) error {
 	return nil
 }
 
-// writeUseTable writes the one-screen report: a summary line, then one row
-// per check, by resource. Per-CPU rows and cgroup rows are shown only when
-// not ok (unless all).
+// writeUseTable writes the one-screen report: the USE matrix — one row per
+// resource (CPU, memory, each disk, filesystem and interface, TCP, UDP),
+// with its utilization, saturation and errors figures and the worst status
+// — then a line for each figure that is not ok or is flagged. A figure
+// marked ! is at warning, !! critical, * anomalous. Per-CPU and cgroup
+// figures get rows only with --all; otherwise they show in the lines below
+// when not ok.
 func writeUseTable(w io.Writer, s *model.Snapshot, all bool) error {
 	h := s.Host
 	counts := map[string]int{}
 	anomalies := 0
+	type row struct {
+		name   string
+		cells  [3][]string // utilization, saturation, errors
+		status string
+	}
+	var rows []*row
+	byName := map[string]*row{}
+	var notes []string
 	for _, c := range h.Checks {
 		counts[c.Status]++
 		if c.Anomaly != "" {
 			anomalies++
+			notes = append(notes, "ANOMALY  "+c.Anomaly)
+		}
+		if c.Status != use.OK {
+			notes = append(notes, fmt.Sprintf("%-8s %s %s %s", strings.ToUpper(c.Status), rowName(c), figureLabel(c), valueWithUnit(c)+" ("+c.Reason+")"))
+		}
+		if !all && (c.Resource == "cgroup" || strings.HasPrefix(c.Name, "resources.cpu.cpu")) {
+			continue
+		}
+		name := rowName(c)
+		r := byName[name]
+		if r == nil {
+			r = &row{name: name, status: use.OK}
+			byName[name] = r
+			rows = append(rows, r)
+		}
+		cell := valueWithUnit(c)
+		if l := figureLabel(c); l != "" {
+			cell = l + " " + cell
+		}
+		switch c.Status {
+		case use.Warning:
+			cell += "!"
+		case use.Critical:
+			cell += "!!"
+		}
+		if c.Anomaly != "" {
+			cell += "*"
+		}
+		k := map[string]int{use.Utilization: 0, use.Saturation: 1, use.Errors: 2}[c.Kind]
+		r.cells[k] = append(r.cells[k], cell)
+		if rank(c.Status) > rank(r.status) {
+			r.status = c.Status
 		}
 	}
 	fmt.Fprintf(w, "%s  %s  %d CPUs  interval %ss   %d ok, %d warning, %d critical, %d anomalies\n",
 		s.Hostname, s.Timestamp.Format(time.DateTime), h.CPU.Count.V, strconv.FormatFloat(s.IntervalSeconds.V, 'f', 1, 64),
 		counts[use.OK], counts[use.Warning], counts[use.Critical], anomalies)
-	fmt.Fprintf(w, "%-8s %-11s %-44s %12s  %-8s %s\n", "RESOURCE", "USE", "FIGURE", "VALUE", "STATUS", "NOTE")
-	for _, c := range h.Checks {
-		hidden := c.Status == use.OK && c.Anomaly == "" && (c.Resource == "cgroup" || strings.HasPrefix(c.Name, "resources.cpu.cpu"))
-		if hidden && !all {
-			continue
+	fmt.Fprintf(w, "%-16s %-20s %-50s %-12s %s\n", "RESOURCE", "UTILIZATION", "SATURATION", "ERRORS", "STATUS")
+	for _, r := range rows {
+		fmt.Fprintf(w, "%-16s %-20s %-50s %-12s %s\n", r.name, cell(r.cells[0]), cell(r.cells[1]), cell(r.cells[2]), r.status)
+	}
+	if len(notes) > 0 {
+		fmt.Fprintln(w)
+		for _, n := range notes {
+			fmt.Fprintln(w, n)
 		}
-		note := c.Reason
-		if c.Anomaly != "" {
-			note = strings.TrimSpace(note + "  ANOMALY: " + c.Anomaly)
-		}
-		fmt.Fprintf(w, "%-8s %-11s %-44s %12s  %-8s %s\n", c.Resource, c.Kind, figureName(c), valueWithUnit(c), c.Status, note)
 	}
 	return nil
 }
 
-// figureName is the check's name without "resources.<resource>.".
-func figureName(c model.Check) string {
-	n := strings.TrimPrefix(c.Name, "resources.")
-	if c.Resource != "cgroup" {
-		n = strings.TrimPrefix(n, c.Resource+".")
-	} else {
-		n = c.Subject + " " + n[strings.LastIndexByte(n, '.')+1:]
+func cell(parts []string) string {
+	if len(parts) == 0 {
+		return "-"
 	}
-	if len(n) > 44 {
-		n = "…" + n[len(n)-43:]
+	return strings.Join(parts, ", ")
+}
+
+func rank(status string) int {
+	switch status {
+	case use.Critical:
+		return 2
+	case use.Warning:
+		return 1
 	}
-	return n
+	return 0
+}
+
+// rowName names the resource a check belongs to: "cpu", "memory",
+// "disk vda", "fs /var", "net eth0", "tcp", "io" (the host's IO pressure),
+// "cpu1", or the cgroup path.
+func rowName(c model.Check) string {
+	parts := strings.Split(strings.TrimPrefix(c.Name, "resources."), ".")
+	switch {
+	case c.Resource == "cgroup":
+		return c.Subject
+	case c.Resource == "cpu" && c.Subject != "":
+		return c.Subject
+	case c.Resource == "storage" && len(parts) > 1 && parts[1] == "fs":
+		return "fs " + c.Subject
+	case c.Resource == "storage" && c.Subject != "":
+		return "disk " + c.Subject
+	case c.Resource == "storage":
+		return "io"
+	case c.Resource == "network" && c.Subject != "":
+		return "net " + c.Subject
+	case c.Resource == "network" && len(parts) > 1:
+		return parts[1] // tcp, udp
+	}
+	return c.Resource
+}
+
+// shortLabels name figures in a matrix cell; the utilization figures need
+// none.
+var shortLabels = map[string]string{
+	"run_queue": "runq", "load1_per_cpu": "load", "pressure": "psi", "pressure_full": "psi full",
+	"steal": "steal", "machine_checks": "mce", "swap_utilization": "swap", "swap_in": "si", "swap_out": "so",
+	"major_faults": "majflt", "direct_scan": "scan", "oom_kills": "oom", "queue_size": "aqu",
+	"await": "await", "space": "", "inodes": "inodes", "drops": "drops", "errors": "err",
+	"retransmits": "retrans", "throttled": "throttled", "cpu_quota_utilization": "cpu/quota",
+	"memory_limit_utilization": "mem/limit", "cpu_pressure": "psi cpu", "memory_pressure": "psi mem",
+	"io_pressure": "psi io",
+}
+
+func figureLabel(c model.Check) string {
+	last := c.Name[strings.LastIndexByte(c.Name, '.')+1:]
+	if l, ok := shortLabels[last]; ok {
+		return l
+	}
+	if last == "utilization" {
+		return ""
+	}
+	return last
 }
 
 func valueWithUnit(c model.Check) string {
 	v := strconv.FormatFloat(c.Value, 'f', 1, 64)
-	if c.Value != 0 && c.Value < 0.1 && c.Value > -0.1 {
+	if c.Value == 0 {
+		v = "0"
+	} else if math.Abs(c.Value) < 0.1 {
 		v = strconv.FormatFloat(c.Value, 'g', 2, 64)
 	}
 	switch c.Unit {
 	case "":
 		return v
-	case "%", "ms":
-		return v + " " + c.Unit
+	case "%":
+		return v + "%"
 	case "per CPU":
-		return v + "/CPU"
+		return v + "/cpu"
+	case "pages/s":
+		return v + "/s"
+	}
+	if strings.HasPrefix(c.Unit, "/") {
+		return v + c.Unit
 	}
 	return v + " " + c.Unit
 }

@@ -14,7 +14,7 @@ import (
 // (squashfs: snaps, always 100 % full).
 var pseudoFS = map[string]bool{
 	"proc": true, "sysfs": true, "cgroup": true, "cgroup2": true, "devtmpfs": true, "devpts": true,
-	"tmpfs": true, "ramfs": true, "mqueue": true, "debugfs": true, "tracefs": true, "securityfs": true,
+	"tmpfs": true, "ramfs": true, "rootfs": true, "mqueue": true, "debugfs": true, "tracefs": true, "securityfs": true,
 	"pstore": true, "bpf": true, "configfs": true, "fusectl": true, "hugetlbfs": true, "autofs": true,
 	"binfmt_misc": true, "nsfs": true, "overlay": true, "squashfs": true, "efivarfs": true,
 	"rpc_pipefs": true, "selinuxfs": true, "nfsd": true, "fuse.lxcfs": true, "fuse.gvfsd-fuse": true,
