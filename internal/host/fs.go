@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/cgmon/cgmon/internal/cgroupfs"
@@ -29,34 +30,34 @@ var networkFS = map[string]bool{
 	"ceph": true, "glusterfs": true, "fuse.sshfs": true, "fuse.glusterfs": true, "fuse.ceph": true,
 }
 
+// mount is a real filesystem of the mount table.
+type mount struct{ point, device, fsType string }
+
 // filesystems fills s.Filesystems: one entry per device of a real
 // filesystem (the first mount of it in mount order, so bind mounts of the
 // same filesystem do not repeat it), with statfs of its mount point. A root
-// that cannot statfs leaves the list empty.
+// that cannot statfs leaves the list empty. The mount table is parsed
+// again only when it changed.
 func (r *Reader) filesystems(s *hostfs.Sample) error {
 	st, ok := r.root.(rootfs.Statfser)
 	if !ok {
 		return nil
 	}
-	b, err := r.root.ReadFile(r.mountinfo)
+	b, err := r.read(fMountinfo)
 	if err != nil {
 		if rootfs.IsGone(err) {
 			return nil
 		}
 		return fmt.Errorf("read %s: %w", r.mountinfo, err)
 	}
-	mounts, err := cgroupfs.ParseMountinfo(b)
-	if err != nil {
-		return fmt.Errorf("parse %s in root %s: %w", r.mountinfo, r.root, err)
-	}
-	type dev struct{ major, minor uint32 }
-	seen := make(map[dev]bool, len(mounts))
-	for _, m := range mounts {
-		if pseudoFS[m.FSType] || networkFS[m.FSType] || seen[dev{m.Major, m.Minor}] {
-			continue
+	if r.lastMountinfo == nil || !bytes.Equal(b, r.lastMountinfo) {
+		if err := r.parseMounts(b); err != nil {
+			return err
 		}
-		seen[dev{m.Major, m.Minor}] = true
-		sf, err := st.Statfs(m.MountPoint)
+		r.lastMountinfo = append(r.lastMountinfo[:0], b...)
+	}
+	for _, m := range r.mounts {
+		sf, err := st.Statfs(m.point)
 		if err != nil {
 			continue // unmounted meanwhile, or a mount we may not enter
 		}
@@ -68,10 +69,29 @@ func (r *Reader) filesystems(s *hostfs.Sample) error {
 			bs = uint64(sf.Bsize)
 		}
 		s.Filesystems = append(s.Filesystems, hostfs.Filesystem{
-			MountPoint: m.MountPoint, Device: m.Source, FSType: m.FSType,
+			MountPoint: m.point, Device: m.device, FSType: m.fsType,
 			SizeBytes: sf.Blocks * bs, FreeBytes: sf.Bfree * bs, AvailBytes: sf.Bavail * bs,
 			Inodes: sf.Files, InodesFree: sf.Ffree,
 		})
+	}
+	return nil
+}
+
+func (r *Reader) parseMounts(b []byte) error {
+	all, err := cgroupfs.ParseMountinfo(b)
+	if err != nil {
+		r.mounts = nil
+		return fmt.Errorf("parse %s in root %s: %w", r.mountinfo, r.root, err)
+	}
+	type dev struct{ major, minor uint32 }
+	seen := make(map[dev]bool, len(all))
+	r.mounts = r.mounts[:0]
+	for _, m := range all {
+		if pseudoFS[m.FSType] || networkFS[m.FSType] || seen[dev{m.Major, m.Minor}] {
+			continue
+		}
+		seen[dev{m.Major, m.Minor}] = true
+		r.mounts = append(r.mounts, mount{point: m.MountPoint, device: m.Source, fsType: m.FSType})
 	}
 	return nil
 }

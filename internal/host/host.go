@@ -61,6 +61,7 @@ const (
 	fDiskstats
 	fNetDev
 	fSNMP
+	fMountinfo
 	nFiles
 )
 
@@ -76,6 +77,16 @@ type Reader struct {
 	mountinfo string
 	buf       []byte
 	disks     []hostfs.Disk
+
+	// The whole disks named in /sys/block, listed again only when
+	// /proc/diskstats names a device not seen at the last listing.
+	whole, listed map[string]bool
+	// Kept-open speed files by interface, closed when it goes away.
+	speeds   map[string]rootfs.Handle
+	speedBuf []byte
+	// The mount table last parsed, and its real filesystems.
+	lastMountinfo []byte
+	mounts        []mount
 }
 
 // New returns a Reader of opts.Root. It opens nothing yet.
@@ -105,7 +116,9 @@ func New(opts Options) (*Reader, error) {
 		fStat: "/proc/stat", fMeminfo: "/proc/meminfo", fVmstat: "/proc/vmstat", fLoadavg: "/proc/loadavg",
 		fInterrupts: "/proc/interrupts", fPSICPU: "/proc/pressure/cpu", fPSIMemory: "/proc/pressure/memory",
 		fPSIIO: "/proc/pressure/io", fDiskstats: "/proc/diskstats", fNetDev: net + "/dev", fSNMP: net + "/snmp",
+		fMountinfo: r.mountinfo,
 	}
+	r.speeds = make(map[string]rootfs.Handle)
 	return r, nil
 }
 
@@ -114,7 +127,7 @@ func New(opts Options) (*Reader, error) {
 // points are statfs'ed, not read.
 func (r *Reader) Files(s *hostfs.Sample) []string {
 	out := append([]string(nil), r.names[:]...)
-	out = append(out, r.mountinfo, "/sys/block")
+	out = append(out, "/sys/block")
 	if s != nil {
 		for _, n := range s.Interfaces {
 			out = append(out, "/sys/class/net/"+n.Name+"/speed")
@@ -217,6 +230,7 @@ func (r *Reader) Read(s *hostfs.Sample) error {
 	for _, n := range s.Interfaces {
 		s.Speeds = append(s.Speeds, r.speed(n.Name))
 	}
+	r.closeGoneSpeeds(s.Interfaces)
 	if err := r.filesystems(s); err != nil {
 		errs = append(errs, err)
 	}
@@ -226,7 +240,24 @@ func (r *Reader) Read(s *hostfs.Sample) error {
 // speed reads an interface's link speed; any failure (EINVAL for a link
 // that is down or has no speed) means unknown.
 func (r *Reader) speed(name string) hostfs.Speed {
-	b, err := r.root.ReadFile("/sys/class/net/" + name + "/speed")
+	var b []byte
+	h, ok := r.speeds[name]
+	if !ok {
+		var err error
+		if h, err = r.root.Open("/sys/class/net/" + name + "/speed"); err != nil {
+			h = nil // read whole each cycle (a root that cannot keep files open), or gone
+		}
+		r.speeds[name] = h
+	}
+	var err error
+	if h != nil {
+		b, err = h.ReadAll(r.speedBuf)
+		if err == nil {
+			r.speedBuf = b[:0]
+		}
+	} else {
+		b, err = r.root.ReadFile("/sys/class/net/" + name + "/speed")
+	}
 	if err != nil {
 		return hostfs.Speed{}
 	}
@@ -237,23 +268,56 @@ func (r *Reader) speed(name string) hostfs.Speed {
 	return hostfs.Speed{Mbps: mbps, Known: known}
 }
 
+// closeGoneSpeeds closes the speed files of interfaces no longer listed.
+func (r *Reader) closeGoneSpeeds(ifaces []hostfs.NetDev) {
+	if len(r.speeds) == len(ifaces) {
+		return
+	}
+	present := make(map[string]bool, len(ifaces))
+	for _, n := range ifaces {
+		present[n.Name] = true
+	}
+	for name, h := range r.speeds {
+		if !present[name] {
+			if h != nil {
+				h.Close()
+			}
+			delete(r.speeds, name)
+		}
+	}
+}
+
 // wholeDisks keeps the disks listed in /sys/block (partitions are not)
 // and not excluded. Without /sys/block every disk not excluded is kept.
 func (r *Reader) wholeDisks(dst, all []hostfs.Disk) []hostfs.Disk {
-	var whole map[string]bool
-	if entries, err := r.root.ReadDir("/sys/block"); err == nil {
-		whole = make(map[string]bool, len(entries))
-		for _, e := range entries {
-			whole[e.Name()] = true
+	for _, d := range all {
+		if !r.listed[d.Name] {
+			r.listWholeDisks(all)
+			break
 		}
 	}
 	for _, d := range all {
-		if whole != nil && !whole[d.Name] || excluded(d.Name, r.exclude) {
+		if r.whole != nil && !r.whole[d.Name] || excluded(d.Name, r.exclude) {
 			continue
 		}
 		dst = append(dst, d)
 	}
 	return dst
+}
+
+// listWholeDisks reads /sys/block again, for the devices of all.
+func (r *Reader) listWholeDisks(all []hostfs.Disk) {
+	r.whole = nil
+	if entries, err := r.root.ReadDir("/sys/block"); err == nil {
+		r.whole = make(map[string]bool, len(entries))
+		for _, e := range entries {
+			r.whole[e.Name()] = true
+		}
+	}
+	r.listed = make(map[string]bool, len(all))
+	for _, d := range all {
+		r.listed[d.Name] = true
+	}
 }
 
 func excluded(name string, prefixes []string) bool {
@@ -273,6 +337,12 @@ func (r *Reader) Close() error {
 			errs = append(errs, h.Close())
 			r.handles[i] = nil
 		}
+	}
+	for name, h := range r.speeds {
+		if h != nil {
+			errs = append(errs, h.Close())
+		}
+		delete(r.speeds, name)
 	}
 	return errors.Join(errs...)
 }

@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"os"
+	"os/exec"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -154,5 +155,48 @@ func BenchmarkRead(b *testing.B) {
 		if err := r.Read(&s); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestReadNoticesChanges changes a copy of the fixture between reads: a
+// disk that appears is listed (its /sys/block entry is read again), and a
+// new mount table is parsed again.
+func TestReadNoticesChanges(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("cp", "-a", "../hostfs/testdata/.", dir).CombinedOutput(); err != nil {
+		t.Fatalf("copy: %v %s", err, out)
+	}
+	r := newReader(t, dir, nil)
+	var s hostfs.Sample
+	if err := r.Read(&s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Disks) != 2 || len(s.Filesystems) != 1 {
+		t.Fatalf("before: %d disks, %d filesystems", len(s.Disks), len(s.Filesystems))
+	}
+	f, err := os.OpenFile(dir+"/proc/diskstats", os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("   8       0 sdb 1 0 8 1 0 0 0 0 0 1 1 0 0 0 0 0 0\n   8       1 sdb1 1 0 8 1 0 0 0 0 0 1 1 0 0 0 0 0 0\n")
+	f.Close()
+	if err := os.MkdirAll(dir+"/sys/block/sdb", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/proc/self/mountinfo", []byte("22 27 0:21 / /proc rw,relatime - proc proc rw\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Read(&s); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, d := range s.Disks {
+		names = append(names, d.Name)
+	}
+	if d := cmp.Diff([]string{"vda", "zram0", "sdb"}, names); d != "" {
+		t.Errorf("after: disks (-want +got):\n%s", d)
+	}
+	if len(s.Filesystems) != 0 {
+		t.Errorf("after: filesystems %+v from a table with only /proc", s.Filesystems)
 	}
 }

@@ -33,12 +33,12 @@ func ParseSNMP(b []byte) (SNMP, error) {
 		if !found || !bytes.Equal(proto, vproto) {
 			return SNMP{}, newError(l.N, string(proto), values, ErrSyntax)
 		}
-		var want map[string]*sample.Value
+		var want func(name []byte) *sample.Value
 		switch string(proto) {
 		case "Tcp":
-			want = map[string]*sample.Value{"OutSegs": &s.TCPOutSegs, "RetransSegs": &s.TCPRetransSegs, "InErrs": &s.TCPInErrs}
+			want = s.tcpField
 		case "Udp":
-			want = map[string]*sample.Value{"InErrors": &s.UDPInErrors, "RcvbufErrors": &s.UDPRcvbufErrors, "SndbufErrors": &s.UDPSndbufErrors}
+			want = s.udpField
 		default:
 			continue
 		}
@@ -53,7 +53,7 @@ func ParseSNMP(b []byte) (SNMP, error) {
 			if len(name) == 0 || len(val) == 0 {
 				return SNMP{}, newError(l.N, string(proto), values, ErrSyntax)
 			}
-			dst := want[string(name)]
+			dst := want(name)
 			if dst == nil {
 				continue
 			}
@@ -75,4 +75,28 @@ func nextField(b []byte) (f, rest []byte) {
 		return b, nil
 	}
 	return b[:i], b[i:]
+}
+
+func (s *SNMP) tcpField(name []byte) *sample.Value {
+	switch string(name) {
+	case "OutSegs":
+		return &s.TCPOutSegs
+	case "RetransSegs":
+		return &s.TCPRetransSegs
+	case "InErrs":
+		return &s.TCPInErrs
+	}
+	return nil
+}
+
+func (s *SNMP) udpField(name []byte) *sample.Value {
+	switch string(name) {
+	case "InErrors":
+		return &s.UDPInErrors
+	case "RcvbufErrors":
+		return &s.UDPRcvbufErrors
+	case "SndbufErrors":
+		return &s.UDPSndbufErrors
+	}
+	return nil
 }
