@@ -15,9 +15,9 @@
 //	rootfs.Statfser
 //
 // Under a prefix root (/rootfs) the network files and the mount table are
-// PID 1's when the root has them
-// (/proc/1/net/..., /proc/1/mountinfo): /proc/net follows the reader's own network namespace,
-// which in a container is not the host's.
+// PID 1's when the root has them (/proc/1/net/..., /proc/1/mountinfo):
+// /proc/net follows the reader's own network namespace, which in a
+// container is not the host's.
 package host
 
 import (

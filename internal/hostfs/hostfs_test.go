@@ -46,6 +46,7 @@ func TestParseStat(t *testing.T) {
 		{"bad number", "cpu  1 2 3 4 5 6 7 x\n", ErrSyntax, `"x"`},
 		{"bad cpu id", "cpuX 1 2 3 4 5 6 7 8\n", ErrSyntax, "cpuX"},
 		{"overflow", "cpu0 1 2 3 4 5 6 7 99999999999999999999\n", ErrRange, "cpu0"},
+		{"bad line after good ones", "cpu  1 2 3 4 5 6 7 8\ncpu0 1 2 3 4 5 6 7 8\ncpu1 x\n", ErrSyntax, "line 3"},
 		{"bad procs_running", "procs_running -1\n", ErrSyntax, "procs_running"},
 		{"no procs lines", "cpu  1 2 3 4 5 6 7 8 9 10\n", nil, ""},
 	} {
@@ -53,6 +54,9 @@ func TestParseStat(t *testing.T) {
 			var st Stat
 			err := ParseStat([]byte(tc.in), &st)
 			checkErr(t, err, tc.err, tc.msg)
+			if tc.err != nil && (st.HasAll || len(st.CPUs) > 0) {
+				t.Errorf("a failed parse left figures: %+v", st)
+			}
 			if tc.err == nil && (st.ProcsRunning.OK || !st.HasAll) {
 				t.Errorf("absent procs_running must stay absent: %+v", st)
 			}

@@ -37,10 +37,21 @@ type Stat struct {
 
 // ParseStat parses /proc/stat into st, reusing st.CPUs. A cpu line needs at
 // least the eight fields through steal (kernel ≥ 2.6.11); guest and
-// guest_nice are ignored.
+// guest_nice are ignored. On error st is left empty.
 func ParseStat(b []byte, st *Stat) error {
 	cpus := st.CPUs[:0]
 	*st = Stat{}
+	if err := parseStat(b, st, &cpus); err != nil {
+		*st = Stat{CPUs: cpus[:0]}
+		return err
+	}
+	st.CPUs = cpus
+	return nil
+}
+
+func parseStat(b []byte, st *Stat, cpusp *[]CPU) error {
+	cpus := *cpusp
+	defer func() { *cpusp = cpus }()
 	var f [maxFields][]byte
 	l := lines{Rest: b}
 	for line, ok := l.Next(); ok; line, ok = l.Next() {
@@ -85,6 +96,5 @@ func ParseStat(b []byte, st *Stat) error {
 			*dst = some(v)
 		}
 	}
-	st.CPUs = cpus
 	return nil
 }
