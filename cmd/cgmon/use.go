@@ -258,7 +258,8 @@ func rowName(c model.Check) string {
 var shortLabels = map[string]string{
 	"run_queue": "runq", "load1_per_cpu": "load", "pressure": "psi", "pressure_full": "psi full",
 	"steal": "steal", "machine_checks": "mce", "swap_utilization": "swap", "swap_in": "si", "swap_out": "so",
-	"major_faults": "majflt", "direct_scan": "scan", "oom_kills": "oom", "queue_size": "aqu",
+	"major_faults": "majflt", "direct_scan": "scan", "oom_kills": "oom", "ecc_corrected": "ecc",
+	"ecc_uncorrected": "ecc fatal", "io_errors": "err", "queue_size": "aqu",
 	"await": "await", "space": "", "inodes": "inodes", "drops": "drops", "errors": "err",
 	"retransmits": "retrans", "throttled": "throttled", "cpu_quota_utilization": "cpu/quota",
 	"memory_limit_utilization": "mem/limit", "cpu_pressure": "psi cpu", "memory_pressure": "psi mem",

@@ -11,6 +11,8 @@
 //	/proc/self/mountinfo (/proc/1/mountinfo under a prefix root)
 //	/sys/block (directory listing: which devices are whole disks)
 //	/sys/class/net/IF/speed for every interface of /proc/net/dev but lo
+//	/sys/block/DISK/device/ioerr_cnt for every disk (SCSI disks have it)
+//	/sys/devices/system/edac/mc (listed once) and mcN/{ce,ue}_count
 //	statfs(2) of every real filesystem's mount point, when the Root is a
 //	rootfs.Statfser
 //
@@ -29,6 +31,7 @@ import (
 
 	"github.com/cgmon/cgmon/internal/hostfs"
 	"github.com/cgmon/cgmon/internal/rootfs"
+	"github.com/cgmon/cgmon/internal/sample"
 )
 
 // DefaultExcludedDevices are the block device name prefixes left out of
@@ -81,9 +84,13 @@ type Reader struct {
 	// The whole disks named in /sys/block, listed again only when
 	// /proc/diskstats names a device not seen at the last listing.
 	whole, listed map[string]bool
-	// Kept-open speed files by interface, closed when it goes away.
-	speeds   map[string]rootfs.Handle
-	speedBuf []byte
+	// Per-device files (speeds, error counters), kept open while the
+	// device is there.
+	kept *keptFiles
+	// The EDAC memory controllers (/sys/devices/system/edac/mc/mcN),
+	// listed once: they do not come and go.
+	edac       []string
+	edacListed bool
 	// The mount table last parsed, and its real filesystems.
 	lastMountinfo []byte
 	mounts        []mount
@@ -118,7 +125,7 @@ func New(opts Options) (*Reader, error) {
 		fPSIIO: "/proc/pressure/io", fDiskstats: "/proc/diskstats", fNetDev: net + "/dev", fSNMP: net + "/snmp",
 		fMountinfo: r.mountinfo,
 	}
-	r.speeds = make(map[string]rootfs.Handle)
+	r.kept = newKeptFiles(opts.Root)
 	return r, nil
 }
 
@@ -132,6 +139,13 @@ func (r *Reader) Files(s *hostfs.Sample) []string {
 		for _, n := range s.Interfaces {
 			out = append(out, "/sys/class/net/"+n.Name+"/speed")
 		}
+		for _, d := range s.Disks {
+			out = append(out, "/sys/block/"+d.Name+"/device/ioerr_cnt")
+		}
+	}
+	out = append(out, edacDir)
+	for _, mc := range r.edac {
+		out = append(out, mc+"/ce_count", mc+"/ue_count")
 	}
 	return out
 }
@@ -172,12 +186,13 @@ func (r *Reader) read(f file) ([]byte, error) {
 // every such failure; the rest of s is still filled.
 func (r *Reader) Read(s *hostfs.Sample) error {
 	*s = hostfs.Sample{
-		Time:        time.Now(),
-		Stat:        hostfs.Stat{CPUs: s.Stat.CPUs[:0]},
-		Disks:       s.Disks[:0],
-		Interfaces:  s.Interfaces[:0],
-		Speeds:      s.Speeds[:0],
-		Filesystems: s.Filesystems[:0],
+		Time:         time.Now(),
+		Stat:         hostfs.Stat{CPUs: s.Stat.CPUs[:0]},
+		Disks:        s.Disks[:0],
+		Interfaces:   s.Interfaces[:0],
+		Speeds:       s.Speeds[:0],
+		DiskIOErrors: s.DiskIOErrors[:0],
+		Filesystems:  s.Filesystems[:0],
 	}
 	var errs []error
 	parse := func(f file, p func(b []byte) error) {
@@ -230,7 +245,11 @@ func (r *Reader) Read(s *hostfs.Sample) error {
 	for _, n := range s.Interfaces {
 		s.Speeds = append(s.Speeds, r.speed(n.Name))
 	}
-	r.closeGoneSpeeds(s.Interfaces)
+	for _, d := range s.Disks {
+		s.DiskIOErrors = append(s.DiskIOErrors, r.ioErrors(d.Name))
+	}
+	s.MemoryCorrected, s.MemoryUncorrected = r.edacCounts()
+	r.kept.sweep()
 	if err := r.filesystems(s); err != nil {
 		errs = append(errs, err)
 	}
@@ -240,24 +259,7 @@ func (r *Reader) Read(s *hostfs.Sample) error {
 // speed reads an interface's link speed; any failure (EINVAL for a link
 // that is down or has no speed) means unknown.
 func (r *Reader) speed(name string) hostfs.Speed {
-	var b []byte
-	h, ok := r.speeds[name]
-	if !ok {
-		var err error
-		if h, err = r.root.Open("/sys/class/net/" + name + "/speed"); err != nil {
-			h = nil // read whole each cycle (a root that cannot keep files open), or gone
-		}
-		r.speeds[name] = h
-	}
-	var err error
-	if h != nil {
-		b, err = h.ReadAll(r.speedBuf)
-		if err == nil {
-			r.speedBuf = b[:0]
-		}
-	} else {
-		b, err = r.root.ReadFile("/sys/class/net/" + name + "/speed")
-	}
+	b, err := r.kept.read("/sys/class/net/" + name + "/speed")
 	if err != nil {
 		return hostfs.Speed{}
 	}
@@ -268,24 +270,51 @@ func (r *Reader) speed(name string) hostfs.Speed {
 	return hostfs.Speed{Mbps: mbps, Known: known}
 }
 
-// closeGoneSpeeds closes the speed files of interfaces no longer listed.
-func (r *Reader) closeGoneSpeeds(ifaces []hostfs.NetDev) {
-	if len(r.speeds) == len(ifaces) {
-		return
+// ioErrors reads the SCSI error count of a disk; absent for disks that are
+// not SCSI (virtio, NVMe) or a count that does not parse.
+func (r *Reader) ioErrors(disk string) sample.Value {
+	b, err := r.kept.read("/sys/block/" + disk + "/device/ioerr_cnt")
+	if err != nil {
+		return sample.Value{}
 	}
-	present := make(map[string]bool, len(ifaces))
-	for _, n := range ifaces {
-		present[n.Name] = true
+	n, err := hostfs.ParseIOErrorCount(b)
+	if err != nil {
+		return sample.Value{}
 	}
-	for name, h := range r.speeds {
-		if !present[name] {
-			if h != nil {
-				h.Close()
+	return sample.Some(n)
+}
+
+// edacCounts sums the corrected and uncorrected memory errors of every
+// EDAC memory controller; absent without EDAC (most VMs, desktops).
+func (r *Reader) edacCounts() (corrected, uncorrected sample.Value) {
+	if !r.edacListed {
+		r.edacListed = true
+		if entries, err := r.root.ReadDir(edacDir); err == nil {
+			for _, e := range entries {
+				if strings.HasPrefix(e.Name(), "mc") {
+					r.edac = append(r.edac, edacDir+"/"+e.Name())
+				}
 			}
-			delete(r.speeds, name)
 		}
 	}
+	for _, mc := range r.edac {
+		for _, c := range [...]struct {
+			file string
+			dst  *sample.Value
+		}{{"/ce_count", &corrected}, {"/ue_count", &uncorrected}} {
+			b, err := r.kept.read(mc + c.file)
+			if err != nil {
+				continue
+			}
+			if n, err := hostfs.ParseCount(b); err == nil {
+				*c.dst = sample.Some(c.dst.V + n)
+			}
+		}
+	}
+	return corrected, uncorrected
 }
+
+const edacDir = "/sys/devices/system/edac/mc"
 
 // wholeDisks keeps the disks listed in /sys/block (partitions are not)
 // and not excluded. Without /sys/block every disk not excluded is kept.
@@ -338,11 +367,6 @@ func (r *Reader) Close() error {
 			r.handles[i] = nil
 		}
 	}
-	for name, h := range r.speeds {
-		if h != nil {
-			errs = append(errs, h.Close())
-		}
-		delete(r.speeds, name)
-	}
+	r.kept.close()
 	return errors.Join(errs...)
 }

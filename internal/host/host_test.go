@@ -3,6 +3,7 @@ package host_test
 import (
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -10,6 +11,7 @@ import (
 	"github.com/cgmon/cgmon/internal/host"
 	"github.com/cgmon/cgmon/internal/hostfs"
 	"github.com/cgmon/cgmon/internal/rootfs"
+	"github.com/cgmon/cgmon/internal/sample"
 )
 
 func openRoot(t testing.TB, dir string) *rootfs.Dir {
@@ -115,25 +117,12 @@ func TestReadBrokenFile(t *testing.T) {
 	r := newReader(t, dir, nil)
 	var s hostfs.Sample
 	err := r.Read(&s)
-	if err == nil || !contains(err.Error(), "/proc/stat") {
+	if err == nil || !strings.Contains(err.Error(), "/proc/stat") {
 		t.Fatalf("error %v does not name /proc/stat", err)
 	}
 	if s.Meminfo.MemTotal.V != 8192 {
 		t.Errorf("a broken stat must not cost meminfo: %+v", s.Meminfo)
 	}
-}
-
-func contains(s, sub string) bool {
-	return len(s) >= len(sub) && (s == sub || len(sub) == 0 || indexOf(s, sub) >= 0)
-}
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
 }
 
 func TestReadLiveHost(t *testing.T) {
@@ -198,5 +187,46 @@ func TestReadNoticesChanges(t *testing.T) {
 	}
 	if len(s.Filesystems) != 0 {
 		t.Errorf("after: filesystems %+v from a table with only /proc", s.Filesystems)
+	}
+}
+
+// TestReadErrorCounters reads EDAC memory error counts and a SCSI disk's
+// ioerr_cnt, in the kernel's formats, from a copy of the fixture.
+func TestReadErrorCounters(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("cp", "-a", "../hostfs/testdata/.", dir).CombinedOutput(); err != nil {
+		t.Fatalf("copy: %v %s", err, out)
+	}
+	files := map[string]string{
+		"sys/devices/system/edac/mc/mc0/ce_count": "3\n", "sys/devices/system/edac/mc/mc0/ue_count": "0\n",
+		"sys/devices/system/edac/mc/mc1/ce_count": "2\n", "sys/devices/system/edac/mc/mc1/ue_count": "1\n",
+		"sys/block/vda/device/ioerr_cnt": "0x2\n",
+	}
+	for name, body := range files {
+		if err := os.MkdirAll(dir+"/"+name[:strings.LastIndexByte(name, '/')], 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dir+"/"+name, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := newReader(t, dir, nil)
+	var s hostfs.Sample
+	if err := r.Read(&s); err != nil {
+		t.Fatal(err)
+	}
+	if s.MemoryCorrected != sample.Some(5) || s.MemoryUncorrected != sample.Some(1) {
+		t.Errorf("EDAC: corrected %+v, uncorrected %+v", s.MemoryCorrected, s.MemoryUncorrected)
+	}
+	if d := cmp.Diff([]sample.Value{sample.Some(2), {}}, s.DiskIOErrors); d != "" {
+		t.Errorf("ioerr_cnt of vda, zram0 (-want +got):\n%s", d)
+	}
+	// The plain fixture has neither: absent, not 0.
+	var plain hostfs.Sample
+	if err := newReader(t, "../hostfs/testdata", nil).Read(&plain); err != nil {
+		t.Fatal(err)
+	}
+	if plain.MemoryCorrected.OK || plain.DiskIOErrors[0].OK {
+		t.Errorf("no EDAC, no SCSI: %+v %+v", plain.MemoryCorrected, plain.DiskIOErrors)
 	}
 }

@@ -1,6 +1,7 @@
 package hostfs
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -119,5 +120,19 @@ func FuzzParseMachineChecks(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, err := ParseMachineChecks(b)
 		checkParseError(t, err)
+	})
+}
+
+func FuzzParseIOErrorCount(f *testing.F) {
+	seed(f)
+	f.Add([]byte("0x1a\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n, err := ParseIOErrorCount(b)
+		checkParseError(t, err)
+		if err == nil {
+			if again, err := ParseIOErrorCount([]byte("0x" + strconv.FormatUint(n, 16) + "\n")); err != nil || again != n {
+				t.Fatalf("round trip of %d: %d, %v", n, again, err)
+			}
+		}
 	})
 }

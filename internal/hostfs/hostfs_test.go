@@ -262,3 +262,28 @@ func TestParseHostPSI(t *testing.T) {
 		}
 	}
 }
+
+func TestParseErrorCounts(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want uint64
+		err  error
+	}{
+		{"0x0\n", 0, nil},
+		{"0x1a\n", 26, nil},
+		{"0xffffffffffffffff", 1<<64 - 1, nil},
+		{"0x1ffffffffffffffff", 0, ErrRange},
+		{"26\n", 0, ErrSyntax},
+		{"0x\n", 0, ErrSyntax},
+		{"0xG\n", 0, ErrSyntax},
+	} {
+		got, err := ParseIOErrorCount([]byte(tc.in))
+		checkErr(t, err, tc.err)
+		if got != tc.want {
+			t.Errorf("ParseIOErrorCount(%q) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+	if n, err := ParseCount([]byte("3\n")); n != 3 || err != nil {
+		t.Errorf("ParseCount = %d, %v", n, err)
+	}
+}

@@ -23,11 +23,18 @@ type Sample struct {
 	// kernel has no such line).
 	MachineChecks sample.Value
 
-	Disks       []Disk   // whole disks, excluded prefixes left out
-	Interfaces  []NetDev // every interface but lo
-	Speeds      []Speed  // link speed per interface, same order as Interfaces
-	SNMP        SNMP
-	Filesystems []Filesystem
+	// MemoryCorrected and MemoryUncorrected are the EDAC error counts
+	// summed over the memory controllers (absent without EDAC).
+	MemoryCorrected, MemoryUncorrected sample.Value
+
+	Disks []Disk // whole disks, excluded prefixes left out
+	// DiskIOErrors is the SCSI ioerr_cnt of each disk, same order as Disks
+	// (absent for disks that are not SCSI).
+	DiskIOErrors []sample.Value
+	Interfaces   []NetDev // every interface but lo
+	Speeds       []Speed  // link speed per interface, same order as Interfaces
+	SNMP         SNMP
+	Filesystems  []Filesystem
 }
 
 // Speed is an interface's link speed in Mbit/s; Known is false when the

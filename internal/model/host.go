@@ -83,6 +83,12 @@ type HostMemory struct {
 	// this interval.
 	OOMKillsTotal Count `json:"oom_kills_total,omitzero"`
 	OOMKills      Count `json:"oom_kills,omitzero"`
+	// ECC errors counted by the EDAC memory controllers since boot, and in
+	// this interval; absent without EDAC.
+	ECCCorrectedTotal   Count `json:"ecc_corrected_total,omitzero"`
+	ECCUncorrectedTotal Count `json:"ecc_uncorrected_total,omitzero"`
+	ECCCorrected        Count `json:"ecc_corrected,omitzero"`
+	ECCUncorrected      Count `json:"ecc_uncorrected,omitzero"`
 }
 
 // HostDisk is one whole disk of /proc/diskstats, with iostat -x's figures.
@@ -109,6 +115,11 @@ type HostDisk struct {
 	WriteOpsTotal       uint64 `json:"write_ops_total"`
 	ReadBytesTotal      uint64 `json:"read_bytes_total"`
 	WriteBytesTotal     uint64 `json:"write_bytes_total"`
+	// IOErrorsTotal is the SCSI layer's count of commands that failed
+	// (ioerr_cnt), IOErrors those in this interval; absent for disks that
+	// are not SCSI.
+	IOErrorsTotal Count `json:"io_errors_total,omitzero"`
+	IOErrors      Count `json:"io_errors,omitzero"`
 }
 
 // HostFilesystem is one mounted filesystem, as df shows it.
@@ -225,9 +236,7 @@ func buildHostCPU(c *HostCPU, prev, cur *hostfs.Sample) {
 	if prev == nil {
 		return
 	}
-	if d, ok := delta(prev.MachineChecks, cur.MachineChecks); ok {
-		c.MachineChecks = Count{V: d, OK: true}
-	}
+	c.MachineChecks = countDelta(prev.MachineChecks, cur.MachineChecks)
 	if prev.Stat.HasAll && cur.Stat.HasAll {
 		c.CPUTimesPercent = cpuPercent(prev.Stat.All, cur.Stat.All)
 	}
@@ -283,9 +292,12 @@ func buildHostMemory(m *HostMemory, prev, cur *hostfs.Sample, sec float64) {
 		}
 	}
 	m.OOMKillsTotal = countOf(cur.Vmstat.OOMKill)
+	m.ECCCorrectedTotal, m.ECCUncorrectedTotal = countOf(cur.MemoryCorrected), countOf(cur.MemoryUncorrected)
 	if prev == nil {
 		return
 	}
+	m.ECCCorrected = countDelta(prev.MemoryCorrected, cur.MemoryCorrected)
+	m.ECCUncorrected = countDelta(prev.MemoryUncorrected, cur.MemoryUncorrected)
 	pv, cv := &prev.Vmstat, &cur.Vmstat
 	rate := func(p, c sample.Value) Float {
 		if d, ok := delta(p, c); ok {
@@ -299,9 +311,7 @@ func buildHostMemory(m *HostMemory, prev, cur *hostfs.Sample, sec float64) {
 	m.DirectScanPagesPerSecond = rate(pv.PgScanDirect, cv.PgScanDirect)
 	m.DirectReclaimPagesPerSecond = rate(pv.PgStealDirect, cv.PgStealDirect)
 	m.AllocStallsPerSecond = rate(pv.AllocStall, cv.AllocStall)
-	if d, ok := delta(pv.OOMKill, cv.OOMKill); ok {
-		m.OOMKills = Count{V: d, OK: true}
-	}
+	m.OOMKills = countDelta(pv.OOMKill, cv.OOMKill)
 }
 
 const sectorBytes = 512
@@ -312,24 +322,30 @@ func buildHostDisks(h *Host, prev, cur *hostfs.Sample, sec float64) {
 		d := HostDisk{Device: c.Name, Major: c.Major, Minor: c.Minor, InFlight: c.InFlight,
 			ReadOpsTotal: c.ReadIOs, WriteOpsTotal: c.WriteIOs,
 			ReadBytesTotal: c.ReadSectors * sectorBytes, WriteBytesTotal: c.WriteSectors * sectorBytes}
-		if p := findDisk(prev, c); p != nil {
+		if i < len(cur.DiskIOErrors) {
+			d.IOErrorsTotal = countOf(cur.DiskIOErrors[i])
+		}
+		if p, pi := findDisk(prev, c); p != nil {
 			diskRates(&d, p, c, sec)
+			if i < len(cur.DiskIOErrors) && pi < len(prev.DiskIOErrors) {
+				d.IOErrors = countDelta(prev.DiskIOErrors[pi], cur.DiskIOErrors[i])
+			}
 		}
 		h.Disks = append(h.Disks, d)
 	}
 }
 
-func findDisk(prev *hostfs.Sample, c *hostfs.Disk) *hostfs.Disk {
+func findDisk(prev *hostfs.Sample, c *hostfs.Disk) (*hostfs.Disk, int) {
 	if prev == nil {
-		return nil
+		return nil, -1
 	}
 	for i := range prev.Disks {
 		p := &prev.Disks[i]
 		if p.Major == c.Major && p.Minor == c.Minor && p.Name == c.Name {
-			return p
+			return p, i
 		}
 	}
-	return nil
+	return nil, -1
 }
 
 // diskRates computes iostat -x's figures (sysstat's compute_ext_disk_stats):
@@ -441,6 +457,13 @@ func interfaceRates(iface *HostInterface, p, c *hostfs.NetDev, sec float64) {
 	if iface.SpeedBitsPerSecond.OK && iface.SpeedBitsPerSecond.V > 0 {
 		iface.UtilizationPercent = floatOf(max(r[0].V, r[1].V) * 8 / float64(iface.SpeedBitsPerSecond.V) * 100)
 	}
+}
+
+// countDelta is the growth of a counter, absent when either reading is or
+// it went back.
+func countDelta(p, c sample.Value) Count {
+	d, ok := delta(p, c)
+	return Count{V: d, OK: ok}
 }
 
 // deltas writes cur[i] − prev[i] into out and reports whether no counter

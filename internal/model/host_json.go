@@ -112,6 +112,10 @@ func (m *HostMemory) appendJSON(dst []byte) []byte {
 	f.float("alloc_stalls_per_second", m.AllocStallsPerSecond)
 	f.count("oom_kills_total", m.OOMKillsTotal)
 	f.count("oom_kills", m.OOMKills)
+	f.count("ecc_corrected_total", m.ECCCorrectedTotal)
+	f.count("ecc_uncorrected_total", m.ECCUncorrectedTotal)
+	f.count("ecc_corrected", m.ECCCorrected)
+	f.count("ecc_uncorrected", m.ECCUncorrected)
 	return f.end()
 }
 
@@ -132,6 +136,8 @@ func (d *HostDisk) appendJSON(dst []byte) []byte {
 	f.plainUint("write_ops_total", d.WriteOpsTotal)
 	f.plainUint("read_bytes_total", d.ReadBytesTotal)
 	f.plainUint("write_bytes_total", d.WriteBytesTotal)
+	f.count("io_errors_total", d.IOErrorsTotal)
+	f.count("io_errors", d.IOErrors)
 	return f.end()
 }
 

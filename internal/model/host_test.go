@@ -11,6 +11,7 @@ import (
 	"github.com/cgmon/cgmon/internal/hostfs"
 	"github.com/cgmon/cgmon/internal/model"
 	"github.com/cgmon/cgmon/internal/rootfs"
+	"github.com/cgmon/cgmon/internal/sample"
 )
 
 // hostSamples reads the hostfs fixture tree as a host and returns it with a
@@ -64,6 +65,10 @@ func hostSamples(t testing.TB) (prev, cur *hostfs.Sample) {
 	cur.Vmstat.PgMajFault.V += 50
 	cur.Vmstat.OOMKill.V++
 	cur.Pressure.CPU.Some.TotalUs += 500_000 // 0.5 s of 2 s stalled
+	prev.MemoryCorrected, cur.MemoryCorrected = sample.Some(5), sample.Some(7)
+	prev.DiskIOErrors = make([]sample.Value, len(prev.Disks))
+	cur.DiskIOErrors = make([]sample.Value, len(cur.Disks))
+	prev.DiskIOErrors[0], cur.DiskIOErrors[0] = sample.Some(1), sample.Some(4)
 	return prev, cur
 }
 
@@ -89,6 +94,12 @@ func TestBuildHost(t *testing.T) {
 	}
 	if p := h.PSI.CPU.Some.Percent; !p.OK || math.Abs(p.V-25) > 1e-9 {
 		t.Errorf("cpu psi percent = %+v, want 25", h.PSI.CPU.Some.Percent)
+	}
+	if m.ECCCorrected != (model.Count{V: 2, OK: true}) || m.ECCCorrectedTotal.V != 7 || m.ECCUncorrected.OK {
+		t.Errorf("ecc: %+v", m)
+	}
+	if d := h.Disks[0]; d.IOErrors != (model.Count{V: 3, OK: true}) || d.IOErrorsTotal.V != 4 || h.Disks[1].IOErrors.OK {
+		t.Errorf("io errors: %+v %+v", d, h.Disks[1])
 	}
 	var vda *model.HostDisk
 	for i := range h.Disks {
@@ -171,8 +182,8 @@ func FuzzHostJSON(f *testing.F) {
 		h := &model.Host{
 			CPU: model.HostCPU{Count: model.Count{V: n, OK: !ok}, CPUTimesPercent: model.CPUTimesPercent{UtilizationPercent: fl, IdlePercent: model.Float{V: b, OK: true}},
 				PerCPU: []model.HostCPUCore{{CPU: cpu, CPUTimesPercent: model.CPUTimesPercent{StealPercent: fl}}}},
-			Memory:      model.HostMemory{UsedBytes: model.Count{V: n, OK: ok}, OOMKills: model.Count{V: n, OK: true}},
-			Disks:       []model.HostDisk{{Device: name, Major: uint32(n), AwaitMs: fl, InFlight: n}},
+			Memory:      model.HostMemory{UsedBytes: model.Count{V: n, OK: ok}, OOMKills: model.Count{V: n, OK: true}, ECCUncorrected: model.Count{V: n, OK: !ok}},
+			Disks:       []model.HostDisk{{Device: name, Major: uint32(n), AwaitMs: fl, InFlight: n, IOErrors: model.Count{V: n, OK: ok}}},
 			Filesystems: []model.HostFilesystem{{MountPoint: mount, Device: name, UsedPercent: fl, SizeBytes: n}},
 			Network:     model.HostNetwork{Interfaces: []model.HostInterface{{Interface: name, SpeedBitsPerSecond: model.Count{V: n, OK: ok}, TxErrorsPerSecond: fl}}, UDPErrorsPerSecond: fl},
 			Checks:      []model.Check{{Name: name, Subject: mount, Value: b, Unit: name, Status: mount, Anomaly: name}},

@@ -25,6 +25,9 @@ var (
 	memPSI       = spec{"memory.pressure", "memory", Saturation, "%", 10, 30, 5, "memory pressure"}
 	memPSIFull   = spec{"memory.pressure_full", "memory", Saturation, "%", 5, 20, 5, "memory full pressure"}
 	memOOM       = spec{"memory.oom_kills", "memory", Errors, "", anyPositive, anyPositive, -1, "OOM kills"}
+	memECC       = spec{"memory.ecc_corrected", "memory", Errors, "", anyPositive, 0, -1, "corrected memory errors"}
+	memECCFatal  = spec{"memory.ecc_uncorrected", "memory", Errors, "", anyPositive, anyPositive, -1, "uncorrected memory errors"}
+	diskErrors   = spec{"storage.%s.io_errors", "storage", Errors, "", anyPositive, anyPositive, -1, "disk %s I/O errors"}
 	diskUtil     = spec{"storage.%s.utilization", "storage", Utilization, "%", 80, 95, 20, "disk %s utilization"}
 	diskQueue    = spec{"storage.%s.queue_size", "storage", Saturation, "", 4, 16, 1, "disk %s queue size"}
 	diskAwait    = spec{"storage.%s.await", "storage", Saturation, "ms", 50, 500, 5, "disk %s await"}
@@ -73,6 +76,8 @@ func memoryChecks(c *collector, h *model.Host) {
 	c.add(memPSI, "", psiPercent(h.PSI.Memory.Some))
 	c.add(memPSIFull, "", psiPercent(h.PSI.Memory.Full))
 	c.add(memOOM, "", countFloat(m.OOMKills))
+	c.add(memECC, "", countFloat(m.ECCCorrected))
+	c.add(memECCFatal, "", countFloat(m.ECCUncorrected))
 }
 
 func storageChecks(c *collector, h *model.Host) {
@@ -81,6 +86,7 @@ func storageChecks(c *collector, h *model.Host) {
 		c.add(diskUtil, d.Device, d.UtilizationPercent)
 		c.add(diskQueue, d.Device, d.QueueSize)
 		c.add(diskAwait, d.Device, d.AwaitMs)
+		c.add(diskErrors, d.Device, countFloat(d.IOErrors))
 	}
 	c.add(ioPSI, "", psiPercent(h.PSI.IO.Some))
 	c.add(ioPSIFull, "", psiPercent(h.PSI.IO.Full))
