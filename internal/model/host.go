@@ -299,12 +299,7 @@ func buildHostMemory(m *HostMemory, prev, cur *hostfs.Sample, sec float64) {
 	m.ECCCorrected = countDelta(prev.MemoryCorrected, cur.MemoryCorrected)
 	m.ECCUncorrected = countDelta(prev.MemoryUncorrected, cur.MemoryUncorrected)
 	pv, cv := &prev.Vmstat, &cur.Vmstat
-	rate := func(p, c sample.Value) Float {
-		if d, ok := delta(p, c); ok {
-			return floatOf(float64(d) / sec)
-		}
-		return Float{}
-	}
+	rate := func(p, c sample.Value) Float { return perSecond(p, c, sec) }
 	m.SwapInPagesPerSecond = rate(pv.PswpIn, cv.PswpIn)
 	m.SwapOutPagesPerSecond = rate(pv.PswpOut, cv.PswpOut)
 	m.MajorFaultsPerSecond = rate(pv.PgMajFault, cv.PgMajFault)
@@ -402,12 +397,7 @@ func buildHostNetwork(n *HostNetwork, prev, cur *hostfs.Sample, sec float64) {
 		return
 	}
 	ps, cs := &prev.SNMP, &cur.SNMP
-	rate := func(p, c sample.Value) Float {
-		if d, ok := delta(p, c); ok {
-			return floatOf(float64(d) / sec)
-		}
-		return Float{}
-	}
+	rate := func(p, c sample.Value) Float { return perSecond(p, c, sec) }
 	n.TCPOutSegmentsPerSecond = rate(ps.TCPOutSegs, cs.TCPOutSegs)
 	n.TCPRetransmitsPerSecond = rate(ps.TCPRetransSegs, cs.TCPRetransSegs)
 	n.TCPInErrorsPerSecond = rate(ps.TCPInErrs, cs.TCPInErrs)
@@ -457,6 +447,15 @@ func interfaceRates(iface *HostInterface, p, c *hostfs.NetDev, sec float64) {
 	if iface.SpeedBitsPerSecond.OK && iface.SpeedBitsPerSecond.V > 0 {
 		iface.UtilizationPercent = floatOf(max(r[0].V, r[1].V) * 8 / float64(iface.SpeedBitsPerSecond.V) * 100)
 	}
+}
+
+// perSecond is a counter's growth per second, absent when either reading
+// is or it went back.
+func perSecond(p, c sample.Value, sec float64) Float {
+	if d, ok := delta(p, c); ok {
+		return floatOf(float64(d) / sec)
+	}
+	return Float{}
 }
 
 // countDelta is the growth of a counter, absent when either reading is or
