@@ -20,7 +20,7 @@ var (
 	swapUtil     = spec{"memory.swap_utilization", "memory", Utilization, "%", 80, 95, 10, "swap used"}
 	memSwapIn    = spec{"memory.swap_in", "memory", Saturation, "pages/s", 10, 1000, 10, "swap-in"}
 	memSwapOut   = spec{"memory.swap_out", "memory", Saturation, "pages/s", 10, 1000, 10, "swap-out"}
-	memMajFault  = spec{"memory.major_faults", "memory", Saturation, "/s", 1000, 10000, 100, "major faults"}
+	memMajFault  = spec{"memory.major_faults", "memory", Saturation, "/s", 1000, 10000, 500, "major faults"}
 	memScan      = spec{"memory.direct_scan", "memory", Saturation, "pages/s", anyPositive, 10000, 100, "direct reclaim scan"}
 	memPSI       = spec{"memory.pressure", "memory", Saturation, "%", 10, 30, 5, "memory pressure"}
 	memPSIFull   = spec{"memory.pressure_full", "memory", Saturation, "%", 5, 20, 5, "memory full pressure"}
@@ -29,7 +29,7 @@ var (
 	memECCFatal  = spec{"memory.ecc_uncorrected", "memory", Errors, "", anyPositive, anyPositive, -1, "uncorrected memory errors"}
 	diskErrors   = spec{"storage.%s.io_errors", "storage", Errors, "", anyPositive, anyPositive, -1, "disk %s I/O errors"}
 	diskUtil     = spec{"storage.%s.utilization", "storage", Utilization, "%", 80, 95, 20, "disk %s utilization"}
-	diskQueue    = spec{"storage.%s.queue_size", "storage", Saturation, "", 4, 16, 1, "disk %s queue size"}
+	diskQueue    = spec{"storage.%s.queue_size", "storage", Saturation, "", 4, 16, 4, "disk %s queue size"}
 	diskAwait    = spec{"storage.%s.await", "storage", Saturation, "ms", 50, 500, 5, "disk %s await"}
 	ioPSI        = spec{"storage.pressure", "storage", Saturation, "%", 25, 50, 10, "IO pressure"}
 	ioPSIFull    = spec{"storage.pressure_full", "storage", Saturation, "%", 10, 30, 10, "IO full pressure"}
@@ -47,7 +47,7 @@ var (
 	cgMemPSI     = spec{"cgroups.%s.memory_pressure", "cgroup", Saturation, "%", 10, 30, -1, ""}
 	cgIOPSI      = spec{"cgroups.%s.io_pressure", "cgroup", Saturation, "%", 25, 50, -1, ""}
 	cgOOM        = spec{"cgroups.%s.oom_kills", "cgroup", Errors, "", anyPositive, anyPositive, -1, ""}
-	minTCPSegsPS = 10.0 // below this many segments/s a retransmit share says nothing
+	minTCPSegsPS = 100.0 // below this many segments/s a retransmit share says nothing
 )
 
 func cpuChecks(c *collector, h *model.Host) {
