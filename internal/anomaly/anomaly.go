@@ -4,19 +4,20 @@
 // (MAD) of a systematic sample of its last window (default one hour) — and
 // a value is anomalous when it exceeds the median by more than K robust
 // standard deviations (1.4826 × MAD, which equals σ for normal noise), by
-// more than the series' own minimum meaningful change, and the window's
-// 99th percentile by half of it again. The last rule is for bursty series
-// (a disk idle most of the time, busy in short bursts): their median and
-// MAD are near 0, so without it every ordinary burst would be flagged; a
-// steady series has its 99th percentile close to its median, so the rule
-// costs it nothing.
+// more than the series' own minimum meaningful change, and the 99th
+// percentile of the window's slot peaks by half of it again. The last rule
+// is for bursty series (a disk idle most of the time, busy in short
+// bursts): their median and MAD are near 0, so without it every ordinary
+// burst would be flagged; a steady series has its peaks close to its
+// median, so the rule costs it nothing.
 //
-// Memory per series is fixed: a ring of Slots float64 values (240 by
-// default: 1.9 KiB, one value kept every window/240, i.e. every 15 s for
-// an hour), whatever the sampling interval. The median and MAD of a
-// systematic sample estimate those of the whole window without bias for a
-// series whose level changes slowly against the slot length; a short spike
-// may or may not land in a slot, which is what robust statistics shrug off.
+// Memory per series is fixed: two rings of Slots float64 values (240 by
+// default: 3.75 KiB), whatever the sampling interval. The window is cut in
+// Slots slots (15 s for an hour). One ring keeps one value per slot, a
+// systematic sample whose median and MAD estimate the window's without
+// bias; the other keeps each slot's largest value, so that every burst of
+// the window counts in its 99th percentile, not only those that happened
+// to fall on a sampled instant.
 //
 // The package is pure and deterministic: time comes in with each value,
 // nothing reads a clock or a file.
@@ -104,9 +105,11 @@ func (v Verdict) Ratio(value float64) float64 {
 
 // series is one baseline.
 type series struct {
-	ring     []float64
-	next     int
-	lastAdd  time.Time
+	ring     []float64 // one value per slot
+	peaks    []float64 // each slot's largest value
+	next     int       // where the next slot goes once the rings are full
+	slotPeak float64   // the largest value of the slot under way
+	lastAdd  time.Time // start of the slot under way
 	lastSeen time.Time
 }
 
@@ -133,8 +136,8 @@ func New(opts Options) *Detector {
 // Window returns the baseline's span.
 func (d *Detector) Window() time.Duration { return d.opts.Window }
 
-// BytesPerSeries is the memory a series' ring takes.
-func (d *Detector) BytesPerSeries() int { return d.opts.Slots * 8 }
+// BytesPerSeries is the memory a series' rings take.
+func (d *Detector) BytesPerSeries() int { return 2 * d.opts.Slots * 8 }
 
 // Len returns the number of series held.
 func (d *Detector) Len() int { return len(d.series) }
@@ -147,25 +150,36 @@ func (d *Detector) Len() int { return len(d.series) }
 func (d *Detector) Observe(key string, t time.Time, value, minDelta float64) Verdict {
 	s := d.series[key]
 	if s == nil {
-		s = &series{ring: make([]float64, 0, d.opts.Slots)}
+		s = &series{ring: make([]float64, 0, d.opts.Slots), peaks: make([]float64, 0, d.opts.Slots)}
 		d.series[key] = s
 	}
 	s.lastSeen = t
 	v := Verdict{Samples: len(s.ring)}
 	if len(s.ring) >= d.opts.MinSlots {
 		v.Ready = true
-		v.Median, v.MAD, v.Upper = d.stats(s.ring)
+		v.Median, v.MAD, v.Upper = d.stats(s.ring, s.peaks)
 		limit := max(v.Median+max(d.opts.K*madToSigma*v.MAD, minDelta), d.opts.QuantileFactor*v.Upper)
 		v.Anomalous = value > limit
 	}
 	if s.lastAdd.IsZero() || t.Sub(s.lastAdd) >= d.slot {
+		// A new slot: keep the value, and the peak of the slot that ended
+		// (this value for the very first slot).
+		peak := value
+		if !s.lastAdd.IsZero() {
+			peak = s.slotPeak
+		}
 		if len(s.ring) < cap(s.ring) {
 			s.ring = append(s.ring, value)
+			s.peaks = append(s.peaks, peak)
 		} else {
 			s.ring[s.next] = value
+			s.peaks[s.next] = peak
 			s.next = (s.next + 1) % len(s.ring)
 		}
 		s.lastAdd = t
+		s.slotPeak = value
+	} else {
+		s.slotPeak = max(s.slotPeak, value)
 	}
 	return v
 }
@@ -180,13 +194,16 @@ func (d *Detector) Expire(now time.Time) {
 	}
 }
 
-// stats returns the median, the MAD and the upper quantile of vals.
-func (d *Detector) stats(vals []float64) (median, mad, upper float64) {
-	d.scratch = append(d.scratch[:0], vals...)
-	median = medianInPlace(d.scratch)
-	// The sorted values' upper quantile, nearest rank.
+// stats returns the median and the MAD of vals and the upper quantile of
+// peaks.
+func (d *Detector) stats(vals, peaks []float64) (median, mad, upper float64) {
+	d.scratch = append(d.scratch[:0], peaks...)
+	slices.Sort(d.scratch)
+	// Nearest rank.
 	rank := int(math.Ceil(d.opts.Quantile*float64(len(d.scratch)))) - 1
 	upper = d.scratch[max(0, min(rank, len(d.scratch)-1))]
+	d.scratch = append(d.scratch[:0], vals...)
+	median = medianInPlace(d.scratch)
 	for i, x := range d.scratch {
 		if x < median {
 			d.scratch[i] = median - x
