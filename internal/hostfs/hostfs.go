@@ -1,8 +1,9 @@
 // Package hostfs parses the host-wide kernel files behind cgmon's USE
 // report (utilization, saturation, errors of CPU, memory, disks and
 // network): /proc/stat, /proc/meminfo, /proc/vmstat, /proc/loadavg,
-// /proc/diskstats, /proc/net/dev, /proc/net/snmp, /proc/interrupts and
-// /sys/class/net/IF/speed. Parsers are pure, bytes in and typed values out;
+// /proc/diskstats, /proc/net/dev, /proc/net/snmp, /proc/interrupts (MCE),
+// /proc/pressure/*, /sys/class/net/IF/speed, /sys/block/DEV/device/ioerr_cnt
+// and the EDAC counters. Parsers are pure, bytes in and typed values out;
 // internal/host reads the files. It also holds Sample, one reading of all of
 // them, which internal/model turns into rates.
 //
