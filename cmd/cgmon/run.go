@@ -87,7 +87,8 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 		return usageError{err}
 	}
 
-	eng, err := engine.New(engine.Options{Root: f.rootfs, ExcludedDevices: f.devices, Logger: log})
+	eng, err := engine.New(engine.Options{Root: f.rootfs, ExcludedDevices: f.devices, Logger: log,
+		Host: &engine.HostOptions{ExcludedDevices: f.devices}}) // the USE view in every snapshot
 	if err != nil {
 		return err
 	}

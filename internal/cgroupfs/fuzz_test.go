@@ -3,13 +3,12 @@ package cgroupfs
 import (
 	"bytes"
 	"errors"
-	"io/fs"
 	"math"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/cgmon/cgmon/internal/kerntext/kerntexttest"
 	"github.com/cgmon/cgmon/internal/sample"
 )
 
@@ -27,25 +26,7 @@ var brokenSeeds = []string{
 // f through add.
 func seed(f *testing.F, add func(b []byte)) {
 	f.Helper()
-	err := filepath.WalkDir("testdata", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if d.Name() == "fuzz" {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		add(testdata(f, strings.TrimPrefix(filepath.ToSlash(path), "testdata/")))
-		return nil
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, s := range brokenSeeds {
-		add([]byte(s))
-	}
+	kerntexttest.Seed(f, add, brokenSeeds...)
 }
 
 func seedBytes(f *testing.F) { seed(f, func(b []byte) { f.Add(b) }) }

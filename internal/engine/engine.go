@@ -38,6 +38,8 @@ type Options struct {
 	Containers *container.Options
 	// Resolver tunes the container name lookups.
 	Resolver identity.ResolverOptions
+	// Host, when set, adds the host-wide USE view to every snapshot.
+	Host *HostOptions
 }
 
 // Engine produces snapshots. It is not safe for concurrent use: one
@@ -48,6 +50,7 @@ type Engine struct {
 	resolver  *identity.Resolver
 	enricher  *container.Enricher
 	prev, cur *sample.Set
+	host      *hostView
 }
 
 // New opens the root and detects its cgroup layout.
@@ -81,6 +84,12 @@ func New(opts Options) (*Engine, error) {
 		e.Close()
 		return nil, err
 	}
+	if opts.Host != nil {
+		if e.host, err = newHostView(root, *opts.Host, opts.Logger); err != nil {
+			e.Close()
+			return nil, err
+		}
+	}
 	return e, nil
 }
 
@@ -99,7 +108,13 @@ func (e *Engine) Next() (*model.Snapshot, error) {
 	if e.enricher != nil {
 		e.enricher.Enrich(e.cur)
 	}
+	if e.host != nil {
+		e.host.read()
+	}
 	snap := model.Build(e.prev, e.cur)
+	if e.host != nil {
+		e.host.add(snap, e.prev == nil)
+	}
 	// The sample just read becomes the previous one; the older buffer is
 	// reused for the next read.
 	e.prev, e.cur = e.cur, e.prev
@@ -126,6 +141,9 @@ func (e *Engine) Snapshot(ctx context.Context, interval time.Duration) (*model.S
 func (e *Engine) Close() error {
 	if e.resolver != nil {
 		e.resolver.Close()
+	}
+	if e.host != nil {
+		e.host.close()
 	}
 	err := e.collector.Close()
 	if cerr := e.root.Close(); err == nil {

@@ -39,6 +39,10 @@ func (s *Snapshot) AppendJSON(dst []byte) []byte {
 		}
 		dst = append(dst, ']')
 	}
+	if s.Host != nil {
+		dst = append(dst, `,"host":`...)
+		dst = s.Host.appendJSON(dst)
+	}
 	return append(dst, '}')
 }
 

@@ -20,6 +20,8 @@ type Snapshot struct {
 	// every rate. Absent in the first snapshot, which has no rates.
 	IntervalSeconds Float    `json:"interval_seconds,omitzero"`
 	Cgroups         []Cgroup `json:"cgroups"`
+	// Host is the host-wide USE view, when the engine reads the host.
+	Host *Host `json:"host,omitempty"`
 }
 
 // Cgroup is one cgroup.

@@ -2,13 +2,13 @@ package proc
 
 import (
 	"bytes"
-	"io/fs"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cgmon/cgmon/internal/kerntext/kerntexttest"
 )
 
 // brokenSeeds are hand-made broken inputs added to every fuzz corpus next to
@@ -24,25 +24,7 @@ var brokenSeeds = []string{
 // seed adds every testdata file (except the fuzz corpus) and brokenSeeds.
 func seed(f *testing.F) {
 	f.Helper()
-	err := filepath.WalkDir("testdata", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if d.Name() == "fuzz" {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		f.Add(testdata(f, strings.TrimPrefix(filepath.ToSlash(path), "testdata/")))
-		return nil
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, s := range brokenSeeds {
-		f.Add([]byte(s))
-	}
+	kerntexttest.Seed(f, func(b []byte) { f.Add(b) }, brokenSeeds...)
 }
 
 func FuzzParseStat(f *testing.F) {

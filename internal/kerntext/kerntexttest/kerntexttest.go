@@ -4,6 +4,7 @@ package kerntexttest
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,5 +77,31 @@ func Bench(b *testing.B, name string, f func(in []byte) error) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = f(in)
+	}
+}
+
+// Seed calls add with the bytes of every file under testdata/ (the fuzz
+// corpus under testdata/fuzz left out) and of every extra string: the seed
+// corpus of a parser's fuzz target.
+func Seed(f *testing.F, add func(b []byte), extra ...string) {
+	f.Helper()
+	err := filepath.WalkDir("testdata", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == "fuzz" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		add(Testdata(f, strings.TrimPrefix(filepath.ToSlash(path), "testdata/")))
+		return nil
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range extra {
+		add([]byte(s))
 	}
 }
