@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +14,7 @@ import (
 	"github.com/cgmon/cgmon/internal/agent"
 	"github.com/cgmon/cgmon/internal/companion"
 	"github.com/cgmon/cgmon/internal/engine"
+	"github.com/cgmon/cgmon/internal/promexport"
 	"github.com/cgmon/cgmon/internal/rootfs"
 	"github.com/cgmon/cgmon/internal/server"
 )
@@ -29,6 +31,7 @@ type runFlags struct {
 	devices      []string
 	logLevel     string
 	logFormat    string
+	metrics      bool
 }
 
 func newRunCommand() *cobra.Command {
@@ -54,6 +57,8 @@ has no authentication or TLS yet):
                                A cgroup asked for is sampled every second and
                                kept (60 s of history, 16 cgroups at most) until
                                10 minutes after its last request.
+  GET /metrics                 Prometheus metrics (cAdvisor's names; --metrics=false
+                               leaves it out)
 
 SIGTERM or SIGINT stop it cleanly. Logs go to standard error.`,
 		Args: noArgs,
@@ -67,6 +72,7 @@ SIGTERM or SIGINT stop it cleanly. Logs go to standard error.`,
 	fl.StringSliceVar(&f.devices, "exclude-devices", []string{"loop", "dm-"}, "block device name prefixes left out of IO figures")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fl.BoolVar(&f.metrics, "metrics", true, "serve Prometheus metrics at /metrics")
 	return cmd
 }
 
@@ -112,7 +118,11 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if err != nil {
 		return err
 	}
-	srv := server.New(server.Options{Source: ag, Interval: f.interval, Logger: log, Processes: hist})
+	var metrics http.Handler
+	if f.metrics {
+		metrics = promexport.Handler(promexport.New(promexport.Options{Source: ag}), log)
+	}
+	srv := server.New(server.Options{Source: ag, Interval: f.interval, Logger: log, Processes: hist, Metrics: metrics})
 
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
