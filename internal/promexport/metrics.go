@@ -202,10 +202,10 @@ func (d *descs) collectAgent(ch chan<- prometheus.Metric, st agent.Stats) {
 	}
 }
 
-func (d *descs) collectSink(ch chan<- prometheus.Metric, name string, st SinkStats) {
-	ch <- prometheus.MustNewConstMetric(d.sinkSent, counter, float64(st.Sent), name)
-	ch <- prometheus.MustNewConstMetric(d.sinkErrors, counter, float64(st.Errors), name)
-	ch <- prometheus.MustNewConstMetric(d.sinkDropped, counter, float64(st.Dropped), name)
+func (d *descs) collectSink(ch chan<- prometheus.Metric, name string, sent, errs, dropped uint64) {
+	ch <- prometheus.MustNewConstMetric(d.sinkSent, counter, float64(sent), name)
+	ch <- prometheus.MustNewConstMetric(d.sinkErrors, counter, float64(errs), name)
+	ch <- prometheus.MustNewConstMetric(d.sinkDropped, counter, float64(dropped), name)
 }
 
 func (d *descs) collectSnapshot(ch chan<- prometheus.Metric, snap *model.Snapshot) {

@@ -32,22 +32,14 @@ type statsSource interface {
 	Stats() agent.Stats
 }
 
-// SinkStats are a push sink's delivery counters since it started.
-type SinkStats struct {
-	// Sent counts values (points, value lists) handed to the destination.
-	Sent uint64
-	// Errors counts failed sends.
-	Errors uint64
-	// Dropped counts values given up on (a full queue, a send that will
-	// not be retried).
-	Dropped uint64
-}
-
 // Sink is a push sink that reports its health, exported as cgmon_sink_*
-// with a sink label.
+// with a sink label. SinkStats returns counters since the sink started:
+// values (points, value lists) handed to the destination, failed sends,
+// and values given up on (a full queue, a send that will not be retried).
+// Plain numbers, so that a sink need not import this package.
 type Sink interface {
 	Name() string
-	SinkStats() SinkStats
+	SinkStats() (sent, errors, dropped uint64)
 }
 
 // Options configure a Collector.
@@ -84,7 +76,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		c.d.collectAgent(ch, st.Stats())
 	}
 	for _, s := range c.sinks {
-		c.d.collectSink(ch, s.Name(), s.SinkStats())
+		sent, errs, dropped := s.SinkStats()
+		c.d.collectSink(ch, s.Name(), sent, errs, dropped)
 	}
 	if snap := c.src.Latest(); snap != nil {
 		c.d.collectSnapshot(ch, snap)

@@ -189,18 +189,18 @@ type statsSourceFake struct {
 func (s statsSourceFake) Stats() agent.Stats { return s.st }
 
 type fakeSink struct {
-	name string
-	st   SinkStats
+	name                string
+	sent, errs, dropped uint64
 }
 
-func (s fakeSink) Name() string         { return s.name }
-func (s fakeSink) SinkStats() SinkStats { return s.st }
+func (s fakeSink) Name() string                        { return s.name }
+func (s fakeSink) SinkStats() (uint64, uint64, uint64) { return s.sent, s.errs, s.dropped }
 
 // TestSelfMetrics: the agent's and the sinks' counters, also before the
 // first snapshot.
 func TestSelfMetrics(t *testing.T) {
 	src := statsSourceFake{st: agent.Stats{Cycles: 7, Errors: 2, Overruns: 1, LastDuration: 1500 * time.Millisecond}}
-	sinks := []Sink{fakeSink{"collectd", SinkStats{Sent: 30, Errors: 1, Dropped: 4}}, fakeSink{"influxdb", SinkStats{Sent: 5}}}
+	sinks := []Sink{fakeSink{"collectd", 30, 1, 4}, fakeSink{"influxdb", 5, 0, 0}}
 	body := scrape(t, New(Options{Source: src, Sinks: sinks}))
 	promtoolCheck(t, body)
 	f := parse(t, body)
