@@ -102,7 +102,9 @@ func kernelMemory(t *testing.T, h *testcg.Host, g *testcg.Group) (usage, working
 // every security level, the values of a cgroup that cgmon recognizes as an
 // LXC container, with a busy loop under a 50 % quota and 64 MiB held: the
 // csv plugin's files show cpu percent 50 ± 5, cpu time growing 0.5 s a
-// second, and memory equal to the kernel's files (current and raw). A
+// second, and memory equal to the kernel's files: usage − inactive_file
+// with memory "current", usage with "raw" (32 MiB of page cache written
+// from the group sets the two apart). A
 // sender with the wrong password is refused by collectd.
 func TestCollectdReceivesKnownLoad(t *testing.T) {
 	h := testcg.Require(t)
@@ -112,6 +114,11 @@ func TestCollectdReceivesKnownLoad(t *testing.T) {
 	g.SetCPUQuota(t, 50000, 100000)
 	g.BusyLoop(t)
 	g.HoldAnon(t, 64)
+	// 32 MiB of page cache, on the inactive list: current and raw differ.
+	cache := g.Start(t, "dd", "if=/dev/zero", "of="+t.TempDir()+"/cache", "bs=1M", "count=32")
+	if err := cache.Wait(); err != nil {
+		t.Fatalf("dd: %v", err)
+	}
 
 	users := map[string]string{"cgmon": "s3cret-" + strconv.Itoa(os.Getpid())}
 	none := &collectdtest.Listen{SecurityLevel: "None"}
@@ -122,10 +129,10 @@ func TestCollectdReceivesKnownLoad(t *testing.T) {
 	a := runAgent(t)
 	addr := func(l *collectdtest.Listen) string { return "127.0.0.1:" + strconv.Itoa(l.Port) }
 	hosts := map[string]Options{
-		"none-current": {Server: addr(none), Memory: "current"},
-		"sign-raw":     {Server: addr(sign), SecurityLevel: "sign", Username: "cgmon", Password: users["cgmon"], Memory: "raw"},
-		"encrypt-raw":  {Server: addr(encrypt), SecurityLevel: "encrypt", Username: "cgmon", Password: users["cgmon"], Memory: "raw"},
-		"sign-bad":     {Server: addr(sign), SecurityLevel: "sign", Username: "cgmon", Password: "wrong"},
+		"none-current":    {Server: addr(none), Memory: "current"},
+		"sign-raw":        {Server: addr(sign), SecurityLevel: "sign", Username: "cgmon", Password: users["cgmon"], Memory: "raw"},
+		"encrypt-current": {Server: addr(encrypt), SecurityLevel: "encrypt", Username: "cgmon", Password: users["cgmon"], Memory: "current"},
+		"sign-bad":        {Server: addr(sign), SecurityLevel: "sign", Username: "cgmon", Password: "wrong"},
 	}
 	sinks := map[string]*Sink{}
 	for host, opts := range hosts {
@@ -133,7 +140,7 @@ func TestCollectdReceivesKnownLoad(t *testing.T) {
 		sinks[host] = startSink(t, a, opts)
 	}
 
-	for _, host := range []string{"none-current", "sign-raw", "encrypt-raw"} {
+	for _, host := range []string{"none-current", "sign-raw", "encrypt-current"} {
 		t.Run(host, func(t *testing.T) {
 			host := "cgmon-" + host
 			cpu := srv.WaitRows(t, 20*time.Second, 5, host, Plugin+"-"+name, TypeCPU)
@@ -154,6 +161,9 @@ func TestCollectdReceivesKnownLoad(t *testing.T) {
 			got := mem[len(mem)-1].Values[0]
 			if want < 64<<20 || math.Abs(got-float64(want)) > 1<<20 {
 				t.Errorf("pod_memory = %.0f, kernel %d (usage %d, working set %d); want equal within 1 MiB, ≥ 64 MiB", got, want, usage, ws)
+			}
+			if usage-ws < 16<<20 {
+				t.Errorf("usage %d − working set %d: the 32 MiB written should be inactive page cache", usage, ws)
 			}
 			t.Logf("%s: pod_cpu %v, pod_memory %.0f (kernel %d)", host, last.Values, got, want)
 		})
