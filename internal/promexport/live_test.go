@@ -10,13 +10,12 @@ import (
 	"net/url"
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/cgmon/cgmon/internal/agent"
 	"github.com/cgmon/cgmon/internal/engine"
 	"github.com/cgmon/cgmon/internal/server"
+	"github.com/cgmon/cgmon/internal/snaptest"
 	"github.com/cgmon/cgmon/internal/testcg"
 	"github.com/cgmon/cgmon/internal/testsvc"
 )
@@ -26,27 +25,17 @@ import (
 // address.
 func serveLive(t *testing.T) string {
 	t.Helper()
-	e, err := engine.New(engine.Options{Root: "/", NoNames: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	a, err := agent.New(agent.Options{Source: e, Interval: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := snaptest.RunAgent(t, engine.Options{Root: "/", NoNames: true}, time.Second)
 	srv := server.New(server.Options{Source: a, Interval: time.Second, Metrics: Handler(New(Options{Source: a}), nil)})
 	ln, err := server.Listen("127.0.0.1:0", false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	agentDone, srvDone := make(chan struct{}), make(chan error, 1)
-	go func() { defer close(agentDone); a.Run(ctx) }()
+	srvDone := make(chan error, 1)
 	go func() { srvDone <- srv.Serve(ctx, ln) }()
 	t.Cleanup(func() {
 		cancel()
-		<-agentDone
 		if err := <-srvDone; err != nil {
 			t.Errorf("serve: %v", err)
 		}
@@ -129,36 +118,13 @@ func query(base, q string) ([]float64, error) {
 	return out, nil
 }
 
-func readKernelUint(t *testing.T, file, key string) uint64 {
-	t.Helper()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := strings.TrimSpace(string(b))
-	if key != "" {
-		for line := range strings.SplitSeq(s, "\n") {
-			if k, v, ok := strings.Cut(line, " "); ok && k == key {
-				s = v
-				break
-			}
-		}
-	}
-	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		t.Fatalf("%s %s: %v", file, key, err)
-	}
-	return v
-}
-
 // TestPrometheusScrapesKnownLoad: a real Prometheus scrapes /metrics of an
 // agent on the live host every second; a cgroup with a busy loop under a
 // 50 % quota shows rate(container_cpu_usage_seconds_total) = 0.5 ± 0.05,
 // and its memory usage and working set equal the kernel's files. A real
 // scrape passes `promtool check metrics`.
 func TestPrometheusScrapesKnownLoad(t *testing.T) {
-	h := testcg.Require(t)
-	g := h.NewGroup(t, "prom")
+	g := testcg.Require(t).NewGroup(t, "prom")
 	g.SetCPUWeight(t, 10000) // other tests may keep every CPU busy
 	g.SetCPUQuota(t, 50000, 100000)
 	g.BusyLoop(t)
@@ -204,25 +170,13 @@ func TestPrometheusScrapesKnownLoad(t *testing.T) {
 
 	// Memory: anonymous memory held still, so the kernel's figure moves by
 	// a few pages at most between the agent's read and ours.
-	hi, ok := h.Hierarchy("memory")
-	if !ok {
-		t.Skip("no memory controller")
-	}
-	dir := g.Dir("memory")
-	usageFile, inactiveKey := dir+"/memory.usage_in_bytes", "total_inactive_file"
-	if hi.V2 {
-		usageFile, inactiveKey = dir+"/memory.current", "inactive_file"
-	}
 	const slack = 1 << 20
 	for _, tc := range []struct {
 		metric string
 		kernel func() uint64
 	}{
-		{"container_memory_usage_bytes", func() uint64 { return readKernelUint(t, usageFile, "") }},
-		{"container_memory_working_set_bytes", func() uint64 {
-			u, in := readKernelUint(t, usageFile, ""), readKernelUint(t, dir+"/memory.stat", inactiveKey)
-			return u - min(u, in)
-		}},
+		{"container_memory_usage_bytes", func() uint64 { u, _ := g.Memory(t); return u }},
+		{"container_memory_working_set_bytes", func() uint64 { _, ws := g.Memory(t); return ws }},
 	} {
 		got, err := query(base, tc.metric+`{id=`+id+`}`)
 		want := tc.kernel()

@@ -72,23 +72,25 @@ func (r *renderer) metric(desc *prometheus.Desc, typ prometheus.ValueType, v flo
 	m := &r.metrics[len(r.metrics)-1]
 	switch typ {
 	case prometheus.CounterValue:
-		if len(r.counters) == cap(r.counters) {
-			r.counters = make([]dto.Counter, 0, slab)
-		}
-		r.counters = r.counters[:len(r.counters)+1]
-		m.counter = &r.counters[len(r.counters)-1]
+		m.counter = next(&r.counters)
 		m.counter.Value = value
 	case prometheus.GaugeValue:
-		if len(r.gauges) == cap(r.gauges) {
-			r.gauges = make([]dto.Gauge, 0, slab)
-		}
-		r.gauges = r.gauges[:len(r.gauges)+1]
-		m.gauge = &r.gauges[len(r.gauges)-1]
+		m.gauge = next(&r.gauges)
 		m.gauge.Value = value
 	default:
 		m.untyped = &dto.Untyped{Value: value}
 	}
 	return m
+}
+
+// next returns a zero element from a slab, starting a new slab when it is
+// full (the elements handed out stay where they are).
+func next[T any](s *[]T) *T {
+	if len(*s) == cap(*s) {
+		*s = make([]T, 0, slab)
+	}
+	*s = (*s)[:len(*s)+1]
+	return &(*s)[len(*s)-1]
 }
 
 // sample is a prometheus.Metric whose label pairs are shared and already in

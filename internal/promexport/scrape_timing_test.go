@@ -1,21 +1,11 @@
 package promexport
 
 import (
-	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/cgmon/cgmon/internal/snaptest"
 )
-
-// discard is a ResponseWriter that keeps nothing: the benchmark measures
-// the scrape, not a recorder's copying.
-type discard struct {
-	h http.Header
-	n int
-}
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) WriteHeader(int)             {}
-func (d *discard) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
 
 // BenchmarkScrape1000 is one /metrics scrape of 1000 cgroups, as Prometheus
 // asks for it: text format, with and without gzip. Target: ≤ 50 ms.
@@ -29,9 +19,9 @@ func BenchmarkScrape1000(b *testing.B) {
 			b.ReportAllocs()
 			var n int
 			for b.Loop() {
-				d := &discard{h: http.Header{}}
+				d := snaptest.NewDiscard()
 				h.ServeHTTP(d, req)
-				n = d.n
+				n = d.N
 			}
 			b.ReportMetric(float64(n), "bytes/scrape")
 		})

@@ -14,27 +14,15 @@ import (
 	"github.com/cgmon/cgmon/internal/agent"
 	"github.com/cgmon/cgmon/internal/engine"
 	"github.com/cgmon/cgmon/internal/sink/collectd/collectdtest"
+	"github.com/cgmon/cgmon/internal/snaptest"
 	"github.com/cgmon/cgmon/internal/testcg"
 )
 
-// runAgent runs an agent over the live host at a 1 s interval until the
-// test ends.
+// runAgent runs an agent over the live host at a 1 s interval, with
+// container names, until the test ends.
 func runAgent(t *testing.T) *agent.Agent {
 	t.Helper()
-	e, err := engine.New(engine.Options{Root: "/"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	a, err := agent.New(agent.Options{Source: e, Interval: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); a.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return a
+	return snaptest.RunAgent(t, engine.Options{Root: "/"}, time.Second)
 }
 
 // startSink runs a sink on a's snapshots until the test ends.
@@ -58,46 +46,6 @@ func startSink(t *testing.T, a *agent.Agent, opts Options) *Sink {
 	return s
 }
 
-func kernelUint(t *testing.T, file, key string) uint64 {
-	t.Helper()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := strings.TrimSpace(string(b))
-	if key != "" {
-		for line := range strings.SplitSeq(s, "\n") {
-			if k, v, ok := strings.Cut(line, " "); ok && k == key {
-				s = v
-				break
-			}
-		}
-	}
-	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		t.Fatalf("%s %s: %v", file, key, err)
-	}
-	return v
-}
-
-// kernelMemory returns the group's memory usage and usage − inactive_file
-// from its memory controller's files.
-func kernelMemory(t *testing.T, h *testcg.Host, g *testcg.Group) (usage, workingSet uint64) {
-	t.Helper()
-	hi, ok := h.Hierarchy("memory")
-	if !ok {
-		t.Skip("no memory controller")
-	}
-	dir := g.Dir("memory")
-	usageFile, inactiveKey := dir+"/memory.usage_in_bytes", "total_inactive_file"
-	if hi.V2 {
-		usageFile, inactiveKey = dir+"/memory.current", "inactive_file"
-	}
-	usage = kernelUint(t, usageFile, "")
-	inactive := kernelUint(t, dir+"/memory.stat", inactiveKey)
-	return usage, usage - min(usage, inactive)
-}
-
 // TestCollectdReceivesKnownLoad sends, through a real collectd 5.12 at
 // every security level, the values of a cgroup that cgmon recognizes as an
 // LXC container, with a busy loop under a 50 % quota and 64 MiB held: the
@@ -107,9 +55,8 @@ func kernelMemory(t *testing.T, h *testcg.Host, g *testcg.Group) (usage, working
 // from the group sets the two apart). A
 // sender with the wrong password is refused by collectd.
 func TestCollectdReceivesKnownLoad(t *testing.T) {
-	h := testcg.Require(t)
 	name := fmt.Sprintf("cgmoncd%d-%04x", os.Getpid(), rand.Uint32()&0xffff)
-	g := h.NewGroup(t, "lxc.payload."+name)
+	g := testcg.Require(t).NewGroup(t, "lxc.payload."+name)
 	g.SetCPUWeight(t, 10000)
 	g.SetCPUQuota(t, 50000, 100000)
 	g.BusyLoop(t)
@@ -153,7 +100,7 @@ func TestCollectdReceivesKnownLoad(t *testing.T) {
 				t.Errorf("pod_cpu time grows %.3f s a second, want 0.5 ± 0.05: %v → %v", rate, first, last)
 			}
 			mem := srv.WaitRows(t, 10*time.Second, 1, host, Plugin+"-"+name, TypeMemory)
-			usage, ws := kernelMemory(t, h, g)
+			usage, ws := g.Memory(t)
 			want := ws
 			if strings.HasSuffix(host, "-raw") {
 				want = usage

@@ -217,7 +217,8 @@ func (p *packer) encrypt(out, payload []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("collectd: %w", err)
 	}
-	cipher.NewOFB(block, iv).XORKeyStream(out[plainAt:], out[plainAt:]) //nolint:staticcheck // OFB is what collectd's protocol prescribes
+	//lint:ignore SA1019 OFB is what collectd's protocol prescribes (network.c)
+	cipher.NewOFB(block, iv).XORKeyStream(out[plainAt:], out[plainAt:])
 	return out, nil
 }
 
