@@ -2,11 +2,14 @@ package promexport
 
 import (
 	"bytes"
+	"compress/gzip"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -227,5 +230,60 @@ func TestSelfMetrics(t *testing.T) {
 	}
 	if _, ok := f["process_resident_memory_bytes"]; !ok {
 		t.Error("no process_resident_memory_bytes: the process collector is missing")
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	for h, want := range map[string]bool{
+		"":                     false,
+		"gzip":                 true,
+		"GZIP":                 true,
+		"deflate, gzip;q=0.5":  true,
+		"gzip;q=0":             false,
+		"gzip; q=0.000":        false,
+		"identity":             false,
+		"x-gzip":               false,
+		"br, gzip , zstd":      true,
+		"gzip;q=1.0, identity": true,
+	} {
+		if got := acceptsGzip(h); got != want {
+			t.Errorf("acceptsGzip(%q) = %v, want %v", h, got, want)
+		}
+	}
+}
+
+// TestGzip: a client that accepts gzip, as Prometheus does, gets the same
+// metrics compressed.
+func TestGzip(t *testing.T) {
+	c := New(Options{Source: staticSource{fixtureSnapshot(t)}})
+	plain := scrape(t, c)
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	req.Header.Set("Accept", "text/plain;version=0.0.4")
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	Handler(c, nil).ServeHTTP(rec, req)
+	if rec.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("Content-Encoding %q", rec.Header().Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the Go runtime's and the process's own figures may differ.
+	own := func(b []byte) string {
+		var keep []string
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if !strings.HasPrefix(line, "go_") && !strings.HasPrefix(line, "process_") && !strings.Contains(line, " go_") && !strings.Contains(line, " process_") {
+				keep = append(keep, line)
+			}
+		}
+		return strings.Join(keep, "\n")
+	}
+	if own(body) != own(plain) {
+		t.Errorf("gzipped scrape differs from the plain one")
 	}
 }
