@@ -48,6 +48,23 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// String shows the options with the password masked, so that printing or
+// logging them never shows it.
+func (o Options) String() string {
+	pw := ""
+	if o.Password != "" {
+		pw = "***"
+	}
+	return fmt.Sprintf("collectd{server=%s security_level=%s username=%s password=%s memory=%s hostname=%s interval=%s}",
+		o.Server, o.SecurityLevel, o.Username, pw, o.Memory, o.Hostname, o.Interval)
+}
+
+// GoString is String, for %#v.
+func (o Options) GoString() string { return o.String() }
+
+// LogValue logs the options as String shows them.
+func (o Options) LogValue() slog.Value { return slog.StringValue(o.String()) }
+
 // Sink sends snapshots to one collectd server.
 type Sink struct {
 	conn   net.Conn

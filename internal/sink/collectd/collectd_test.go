@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"net"
@@ -125,6 +126,19 @@ func TestParseOptions(t *testing.T) {
 		}
 		if err != nil && tc.opts.Password != "" && strings.Contains(err.Error(), tc.opts.Password) {
 			t.Errorf("the error shows the password: %v", err)
+		}
+	}
+}
+
+// TestOptionsHidePassword: printed or logged, the options never show the
+// password.
+func TestOptionsHidePassword(t *testing.T) {
+	o := Options{Server: "127.0.0.1:25826", SecurityLevel: "sign", Username: "cgmon", Password: "pa55-w0rd"}
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("collectd", "options", o)
+	for _, out := range []string{o.String(), fmt.Sprint(o), fmt.Sprintf("%v %+v %s %#v", o, o, o, o), logged.String()} {
+		if strings.Contains(out, o.Password) || !strings.Contains(out, "cgmon") {
+			t.Errorf("%s", out)
 		}
 	}
 }
