@@ -32,6 +32,7 @@ type runFlags struct {
 	logLevel     string
 	logFormat    string
 	metrics      bool
+	collectd     collectdRunFlags
 }
 
 func newRunCommand() *cobra.Command {
@@ -73,6 +74,7 @@ SIGTERM or SIGINT stop it cleanly. Logs go to standard error.`,
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fl.BoolVar(&f.metrics, "metrics", true, "serve Prometheus metrics at /metrics")
+	addCollectdFlags(fl, &f.collectd)
 	return cmd
 }
 
@@ -91,6 +93,14 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 			err = fmt.Errorf("--listen: %w", err)
 		}
 		return usageError{err}
+	}
+
+	cd, err := newCollectdSink(f.collectd, f.interval, log)
+	if err != nil {
+		return err
+	}
+	if cd != nil {
+		defer cd.Close()
 	}
 
 	eng, err := engine.New(engine.Options{Root: f.rootfs, ExcludedDevices: f.devices, Logger: log})
@@ -118,14 +128,19 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if err != nil {
 		return err
 	}
+	var sinks []promexport.Sink
+	if cd != nil {
+		sinks = append(sinks, cd)
+	}
 	var metrics http.Handler
 	if f.metrics {
-		metrics = promexport.Handler(promexport.New(promexport.Options{Source: ag}), log)
+		metrics = promexport.Handler(promexport.New(promexport.Options{Source: ag, Sinks: sinks}), log)
 	}
 	srv := server.New(server.Options{Source: ag, Interval: f.interval, Logger: log, Processes: hist, Metrics: metrics})
 
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
+	collectdDone := runCollectd(ctx, cd, ag) // subscribed before the first snapshot
 	agentDone := make(chan struct{})
 	go func() {
 		defer close(agentDone)
@@ -142,6 +157,7 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	cancel()
 	<-agentDone
 	<-histDone
+	<-collectdDone
 	if err != nil {
 		return err
 	}
