@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +14,7 @@ import (
 	"github.com/cgmon/cgmon/internal/agent"
 	"github.com/cgmon/cgmon/internal/companion"
 	"github.com/cgmon/cgmon/internal/engine"
+	"github.com/cgmon/cgmon/internal/promexport"
 	"github.com/cgmon/cgmon/internal/rootfs"
 	"github.com/cgmon/cgmon/internal/server"
 )
@@ -29,6 +31,8 @@ type runFlags struct {
 	devices      []string
 	logLevel     string
 	logFormat    string
+	metrics      bool
+	collectd     collectdRunFlags
 }
 
 func newRunCommand() *cobra.Command {
@@ -54,6 +58,8 @@ has no authentication or TLS yet):
                                A cgroup asked for is sampled every second and
                                kept (60 s of history, 16 cgroups at most) until
                                10 minutes after its last request.
+  GET /metrics                 Prometheus metrics (cAdvisor's names; --metrics=false
+                               leaves it out)
 
 SIGTERM or SIGINT stop it cleanly. Logs go to standard error.`,
 		Args: noArgs,
@@ -67,6 +73,8 @@ SIGTERM or SIGINT stop it cleanly. Logs go to standard error.`,
 	fl.StringSliceVar(&f.devices, "exclude-devices", []string{"loop", "dm-"}, "block device name prefixes left out of IO figures")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fl.BoolVar(&f.metrics, "metrics", true, "serve Prometheus metrics at /metrics")
+	addCollectdFlags(fl, &f.collectd)
 	return cmd
 }
 
@@ -85,6 +93,14 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 			err = fmt.Errorf("--listen: %w", err)
 		}
 		return usageError{err}
+	}
+
+	cd, err := newCollectdSink(f.collectd, f.interval, log)
+	if err != nil {
+		return err
+	}
+	if cd != nil {
+		defer cd.Close()
 	}
 
 	eng, err := engine.New(engine.Options{Root: f.rootfs, ExcludedDevices: f.devices, Logger: log,
@@ -113,10 +129,19 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if err != nil {
 		return err
 	}
-	srv := server.New(server.Options{Source: ag, Interval: f.interval, Logger: log, Processes: hist})
+	var sinks []promexport.Sink
+	if cd != nil {
+		sinks = append(sinks, cd)
+	}
+	var metrics http.Handler
+	if f.metrics {
+		metrics = promexport.Handler(promexport.New(promexport.Options{Source: ag, Sinks: sinks}), log)
+	}
+	srv := server.New(server.Options{Source: ag, Interval: f.interval, Logger: log, Processes: hist, Metrics: metrics})
 
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
+	collectdDone := runCollectd(ctx, cd, ag) // subscribed before the first snapshot
 	agentDone := make(chan struct{})
 	go func() {
 		defer close(agentDone)
@@ -133,6 +158,7 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	cancel()
 	<-agentDone
 	<-histDone
+	<-collectdDone
 	if err != nil {
 		return err
 	}

@@ -4,64 +4,25 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
-	"strconv"
-	"strings"
 	"testing"
 
-	"github.com/cgmon/cgmon/internal/engine"
 	"github.com/cgmon/cgmon/internal/model"
+	"github.com/cgmon/cgmon/internal/snaptest"
 )
 
 // bigSnapshot returns a snapshot of n cgroups: copies of the v2 fixture's
 // cgroups (with rates: the engine's second snapshot) under /bench-NNN.
 func bigSnapshot(b *testing.B, n int) *model.Snapshot {
 	b.Helper()
-	e, err := engine.New(engine.Options{Root: fixture, NoNames: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
-	if _, err := e.Next(); err != nil {
-		b.Fatal(err)
-	}
-	base, err := e.Next()
-	if err != nil {
-		b.Fatal(err)
-	}
-	big := *base
-	big.Cgroups = make([]model.Cgroup, 0, n)
-	for i := 0; len(big.Cgroups) < n; i++ {
-		for _, c := range base.Cgroups {
-			if len(big.Cgroups) == n {
-				break
-			}
-			c.Path = "/bench-" + strconv.Itoa(i) + strings.TrimSuffix(c.Path, "/")
-			c.Name, c.Prefix = model.SplitPath(c.Path)
-			big.Cgroups = append(big.Cgroups, c)
-		}
-	}
-	slices.SortFunc(big.Cgroups, func(a, b model.Cgroup) int { return strings.Compare(a.Path, b.Path) })
-	return &big
+	return snaptest.Replicate(snaptest.Fixture(b, fixture), n)
 }
-
-// discard is a ResponseWriter that keeps nothing: the benchmarks measure
-// the server's time, not a recorder's copying.
-type discard struct {
-	h http.Header
-	n int
-}
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) WriteHeader(int)             {}
-func (d *discard) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
 
 func benchRoute(b *testing.B, target string) {
 	s := New(Options{Source: staticSource{snap: bigSnapshot(b, 1000)}})
 	req := httptest.NewRequest("GET", target, nil)
-	w := &discard{h: http.Header{}}
+	w := snaptest.NewDiscard()
 	s.ServeHTTP(w, req)
-	b.SetBytes(int64(w.n))
+	b.SetBytes(int64(w.N))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {

@@ -9,6 +9,7 @@
 //	GET /api/v1/cgroups/<path>   one cgroup: an element of that snapshot's "cgroups"
 //	GET /api/v1.0/<cgroup>/processes   the cAdvisor companion's route, when
 //	                             Options.Processes is set
+//	GET /metrics                 Prometheus metrics, when Options.Metrics is set
 //
 // Every response is JSON (errors are {"error":"..."}) and is not cached.
 // Request paths are checked before routing (see checkPath): a hostile path
@@ -89,6 +90,9 @@ type Options struct {
 	// Processes serves the companion's /api/v1.0/<cgroup>/processes; nil
 	// leaves the route out (404).
 	Processes ProcessesHandler
+	// Metrics serves GET /metrics (see metrics.go); nil leaves the route
+	// out (404).
+	Metrics http.Handler
 	// Logger receives recovered panics, the http.Server's errors and, at
 	// debug level, one line per request. Optional.
 	Logger *slog.Logger
@@ -125,6 +129,7 @@ func New(opts Options) *Server {
 			serveCompanion(w, r, p)
 		}))
 	}
+	s.mountMetrics(opts.Metrics)
 	return s
 }
 

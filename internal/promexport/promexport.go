@@ -1,0 +1,123 @@
+// Package promexport renders the agent's latest snapshot as Prometheus
+// metrics for /metrics. Names and labels follow cAdvisor's for every figure
+// both have, so existing dashboards and alerts keep working; cgmon's own
+// figures (PSI averages, OOM kills, throttling, the agent's and the sinks'
+// health) have the cgmon_ prefix.
+//
+// The Collector does no I/O and keeps no state between scrapes: a scrape
+// renders the snapshot that the agent last published, nothing more.
+package promexport
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cgmon/cgmon/internal/agent"
+	"github.com/cgmon/cgmon/internal/model"
+)
+
+// Source gives the latest snapshot. *agent.Agent is one; Latest must not
+// block.
+type Source interface {
+	Latest() *model.Snapshot
+}
+
+// statsSource is an optional interface of a Source: the agent's own
+// counters, exported as cgmon_cycle*.
+type statsSource interface {
+	Stats() agent.Stats
+}
+
+// Sink is a push sink that reports its health, exported as cgmon_sink_*
+// with a sink label. SinkStats returns counters since the sink started:
+// values (points, value lists) handed to the destination, failed sends,
+// and values given up on (a full queue, a send that will not be retried).
+// Plain numbers, so that a sink need not import this package.
+type Sink interface {
+	Name() string
+	SinkStats() (sent, errors, dropped uint64)
+}
+
+// Options configure a Collector.
+type Options struct {
+	// Source is read on every scrape. Required.
+	Source Source
+	// Sinks are the push sinks whose counters are exported. Optional.
+	Sinks []Sink
+}
+
+// Collector is a prometheus.Collector of the latest snapshot.
+type Collector struct {
+	src   Source
+	sinks []Sink
+	d     *descs
+}
+
+// New returns a Collector. Every descriptor is built here, once.
+func New(opts Options) *Collector {
+	if opts.Source == nil {
+		panic("promexport: no Source")
+	}
+	return &Collector{src: opts.Source, sinks: opts.Sinks, d: newDescs()}
+}
+
+// Describe sends every descriptor.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	c.d.describe(ch)
+}
+
+// Collect renders the latest snapshot, the agent's counters and the sinks'.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	if st, ok := c.src.(statsSource); ok {
+		c.d.collectAgent(ch, st.Stats())
+	}
+	for _, s := range c.sinks {
+		sent, errs, dropped := s.SinkStats()
+		c.d.collectSink(ch, s.Name(), sent, errs, dropped)
+	}
+	if snap := c.src.Latest(); snap != nil {
+		c.d.collectSnapshot(ch, snap)
+	}
+}
+
+// Handler returns the /metrics handler: the collector, plus the Go runtime
+// and process collectors (cgmon's own memory, CPU and file descriptors).
+// Errors while encoding a scrape go to log.
+func Handler(c *Collector, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:           slogPrinter{log},
+		ErrorHandling:      promhttp.ContinueOnError,
+		Registry:           reg,  // promhttp_metric_handler_errors_total
+		DisableCompression: true, // gzipped below, faster
+		// A scrape of a thousand cgroups holds about 13 MB while it runs:
+		// three at once (an HA pair of Prometheus servers and a person
+		// with curl) are served, a fourth gets a 503. No Timeout: its
+		// http.TimeoutHandler would buffer the whole answer; the server's
+		// WriteTimeout bounds a scrape.
+		MaxRequestsInFlight: 3,
+	})
+	return gzipped(h)
+}
+
+// slogPrinter adapts slog to promhttp.Logger.
+type slogPrinter struct{ log *slog.Logger }
+
+func (p slogPrinter) Println(v ...any) {
+	p.log.Warn("metrics scrape", "err", slogArgs(v))
+}
+
+func slogArgs(v []any) any {
+	if len(v) == 1 {
+		return v[0]
+	}
+	return v
+}
