@@ -4,12 +4,12 @@ go 1.26
 
 require (
 	github.com/google/go-cmp v0.7.0
+	github.com/influxdata/line-protocol/v2 v2.2.1
 	github.com/spf13/cobra v1.9.1
 	golang.org/x/sys v0.38.0
 )
 
 require (
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
-	github.com/influxdata/line-protocol/v2 v2.2.1 // indirect
 	github.com/spf13/pflag v1.0.6 // indirect
 )
