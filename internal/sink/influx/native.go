@@ -42,15 +42,29 @@ func (f *fields) limit(key string, v model.Limit, integer bool) {
 	f.float(key, model.Float{V: v.V, OK: true})
 }
 
-func (f *fields) psi(prefix string, l model.PSILine) {
+// psiKeys are the field keys of one pressure line, built once so that
+// encoding allocates nothing for them.
+type psiKeys struct{ avg10, avg60, avg300, total, percent string }
+
+func newPSIKeys(prefix string) psiKeys {
+	return psiKeys{prefix + "_avg10", prefix + "_avg60", prefix + "_avg300", prefix + "_total_seconds", prefix + "_percent"}
+}
+
+var (
+	psiCPUSome, psiCPUFull       = newPSIKeys("psi_cpu_some"), newPSIKeys("psi_cpu_full")
+	psiMemorySome, psiMemoryFull = newPSIKeys("psi_memory_some"), newPSIKeys("psi_memory_full")
+	psiIOSome, psiIOFull         = newPSIKeys("psi_io_some"), newPSIKeys("psi_io_full")
+)
+
+func (f *fields) psi(k psiKeys, l model.PSILine) {
 	if !l.OK {
 		return
 	}
-	f.float(prefix+"_avg10", model.Float{V: l.Avg10, OK: true})
-	f.float(prefix+"_avg60", model.Float{V: l.Avg60, OK: true})
-	f.float(prefix+"_avg300", model.Float{V: l.Avg300, OK: true})
-	f.float(prefix+"_total_seconds", model.Float{V: l.TotalSeconds, OK: true})
-	f.float(prefix+"_percent", l.Percent)
+	f.float(k.avg10, model.Float{V: l.Avg10, OK: true})
+	f.float(k.avg60, model.Float{V: l.Avg60, OK: true})
+	f.float(k.avg300, model.Float{V: l.Avg300, OK: true})
+	f.float(k.total, model.Float{V: l.TotalSeconds, OK: true})
+	f.float(k.percent, l.Percent)
 }
 
 // encodeNative writes every figure of c: the snapshot's JSON fields with
@@ -115,12 +129,12 @@ func encodeNative(enc *lineprotocol.Encoder, m, host string, c *model.Cgroup) bo
 	f.float("io_write_ops_per_second", io.WriteOpsPerSecond)
 
 	psi := &c.PSI
-	f.psi("psi_cpu_some", psi.CPU.Some)
-	f.psi("psi_cpu_full", psi.CPU.Full)
-	f.psi("psi_memory_some", psi.Memory.Some)
-	f.psi("psi_memory_full", psi.Memory.Full)
-	f.psi("psi_io_some", psi.IO.Some)
-	f.psi("psi_io_full", psi.IO.Full)
+	f.psi(psiCPUSome, psi.CPU.Some)
+	f.psi(psiCPUFull, psi.CPU.Full)
+	f.psi(psiMemorySome, psi.Memory.Some)
+	f.psi(psiMemoryFull, psi.Memory.Full)
+	f.psi(psiIOSome, psi.IO.Some)
+	f.psi(psiIOFull, psi.IO.Full)
 	return f.n > 0
 }
 
