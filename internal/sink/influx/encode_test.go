@@ -27,7 +27,7 @@ func testSnapshot() *model.Snapshot {
 			{Path: "/", Name: "/", Kind: "raw", CPU: model.CPU{Percent: f(136.94)}, Memory: model.Memory{UsageBytes: n(1341919232)}},
 			{Path: "/system.slice", Name: "system.slice", Kind: "systemd", Tasks: n(0), Memory: model.Memory{UsageBytes: n(0)}}, // cgtop: a row of dashes
 			{Path: "/system.slice/sshd.service", Name: "sshd.service", Prefix: "/system.slice", Kind: "systemd",
-				CPU: model.CPU{Percent: f(0.04999), UsageSecondsTotal: f(12.5), LimitCores: model.Limit{State: sample.LimitUnlimited}},
+				CPU:    model.CPU{Percent: f(0.04999), UsageSecondsTotal: f(12.5), LimitCores: model.Limit{State: sample.LimitUnlimited}},
 				Memory: model.Memory{UsageBytes: n(4 << 20), LimitBytes: model.Limit{V: 1 << 30, State: sample.LimitSet}},
 				Tasks:  n(3), IO: model.IO{ReadBytesPerSecond: f(4095.9), WriteBytesPerSecond: f(0)}},
 			{Path: "/system.slice/we ird,na=me.service", Name: "we ird,na=me.service", Prefix: "/system.slice", Kind: "systemd", Tasks: n(1)},
@@ -36,7 +36,7 @@ func testSnapshot() *model.Snapshot {
 				PSI: model.Pressure{CPU: model.PSI{Some: model.PSILine{Avg10: 1.5, TotalSeconds: 2, OK: true}}}},
 			{Path: "/a/b/c", Name: "c", Prefix: "/a/b", Kind: "raw", Tasks: n(1)},
 			{Path: "/a/b/c/d", Name: "d", Prefix: "/a/b/c", Kind: "raw", Tasks: n(1)}, // below cgtop's depth 3
-			{Path: "/bad", Name: "bad\x01name", Kind: "raw", Tasks: n(1)},                // line protocol cannot carry it
+			{Path: "/bad", Name: "bad\x01name", Kind: "raw", Tasks: n(1)},             // line protocol cannot carry it
 			{Path: "/nan", Name: "nan", Kind: "raw", CPU: model.CPU{Percent: f(math.NaN())}},
 		},
 	}
