@@ -29,6 +29,7 @@ type runFlags struct {
 	devices      []string
 	logLevel     string
 	logFormat    string
+	sinks        sinkFlags
 }
 
 func newRunCommand() *cobra.Command {
@@ -67,6 +68,7 @@ SIGTERM or SIGINT stop it cleanly. Logs go to standard error.`,
 	fl.StringSliceVar(&f.devices, "exclude-devices", []string{"loop", "dm-"}, "block device name prefixes left out of IO figures")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	addSinkFlags(fl, &f.sinks)
 	return cmd
 }
 
@@ -77,6 +79,9 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	log, err := newLogger(cmd.ErrOrStderr(), f.logLevel, f.logFormat)
 	if err != nil {
 		return usageError{err}
+	}
+	if _, _, err := f.sinks.options(); err != nil {
+		return err
 	}
 	if err := server.CheckAddr(f.listen, f.listenPublic); err != nil {
 		if errors.Is(err, server.ErrNotLoopback) {
@@ -112,10 +117,14 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if err != nil {
 		return err
 	}
-	srv := server.New(server.Options{Source: ag, Interval: f.interval, Logger: log, Processes: hist})
+	var sinks sinkSet
+	srv := server.New(server.Options{Source: ag, Interval: f.interval, Logger: log, Processes: hist, Sinks: sinks.Stats})
 
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
+	if err := sinks.start(ctx, &f.sinks, ag, log); err != nil {
+		return err
+	}
 	agentDone := make(chan struct{})
 	go func() {
 		defer close(agentDone)
@@ -132,6 +141,7 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	cancel()
 	<-agentDone
 	<-histDone
+	sinks.wait()
 	if err != nil {
 		return err
 	}

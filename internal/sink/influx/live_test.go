@@ -16,6 +16,7 @@ import (
 	"github.com/cgmon/cgmon/internal/delivery"
 	"github.com/cgmon/cgmon/internal/engine"
 	"github.com/cgmon/cgmon/internal/model"
+	"github.com/cgmon/cgmon/internal/sink/influx/influxtest"
 	"github.com/cgmon/cgmon/internal/testcg"
 )
 
@@ -133,11 +134,11 @@ func startSink(t *testing.T, opts Options, a *liveAgent, log *slog.Logger) *runn
 	return rs
 }
 
-func v1Options(d *influxd, group string) Options {
+func v1Options(d *influxtest.Influxd, group string) Options {
 	o := DefaultOptions()
 	o.Enabled = true
 	o.URL = d.URL
-	o.Database, o.Username, o.Password = testDB, adminUser, adminPass
+	o.Database, o.Username, o.Password = influxtest.DB, influxtest.AdminUser, influxtest.AdminPass
 	o.CAFile = d.CAFile
 	o.Precision = "ms"
 	o.Filter.Group = group
@@ -195,7 +196,7 @@ func cgtopWant(c *model.Cgroup) map[string]float64 {
 // quota, 3 sleepers, 32 MiB held.
 func TestInfluxV1KnownLoad(t *testing.T) {
 	h := testcg.Require(t)
-	d := startInfluxd(t, false)
+	d := influxtest.StartInfluxd(t, false)
 	busy := h.NewGroup(t, "busy")
 	busy.SetCPUWeight(t, 10000)
 	busy.SetCPUQuota(t, 50000, 100000)
@@ -220,7 +221,7 @@ func TestInfluxV1KnownLoad(t *testing.T) {
 	host := snaps[0].Hostname
 
 	fieldTypes := map[string]string{}
-	for _, r := range d.query(testDB, fmt.Sprintf(`SHOW FIELD KEYS FROM %q`, host), true).rows() {
+	for _, r := range d.Query(influxtest.DB, fmt.Sprintf(`SHOW FIELD KEYS FROM %q`, host), true).Rows() {
 		fieldTypes[r["fieldKey"].(string)] = r["fieldType"].(string)
 	}
 	for f, want := range map[string]string{"cpu": "float", "memory": "integer", "tasks": "integer"} {
@@ -234,14 +235,14 @@ func TestInfluxV1KnownLoad(t *testing.T) {
 		}
 	}
 	var tags []string
-	for _, r := range d.query(testDB, fmt.Sprintf(`SHOW TAG KEYS FROM %q`, host), true).rows() {
+	for _, r := range d.Query(influxtest.DB, fmt.Sprintf(`SHOW TAG KEYS FROM %q`, host), true).Rows() {
 		tags = append(tags, r["tagKey"].(string))
 	}
 	if strings.Join(tags, ",") != "name,prefix" {
 		t.Errorf("tag keys %v, want name,prefix", tags)
 	}
 
-	rows := d.query(testDB, fmt.Sprintf(`SELECT * FROM %q`, host), true).rows()
+	rows := d.Query(influxtest.DB, fmt.Sprintf(`SELECT * FROM %q`, host), true).Rows()
 	byKey := map[string]map[string]any{}
 	for _, r := range rows {
 		prefix, _ := r["prefix"].(string)
@@ -307,7 +308,7 @@ func TestInfluxV1KnownLoad(t *testing.T) {
 	if last := busyCPU[len(busyCPU)-1]; math.Abs(last-50) > 5 {
 		t.Errorf("busy loop under a 50 %% quota: cpu = %v, want 50 ± 5 (all: %v)", last, busyCPU)
 	}
-	if strings.Contains(lb.String(), adminPass) {
+	if strings.Contains(lb.String(), influxtest.AdminPass) {
 		t.Error("the password is in the log")
 	}
 	t.Logf("%d points over %d snapshots; busy cpu %v", len(rows), len(snaps), busyCPU)
@@ -317,7 +318,7 @@ func TestInfluxV1KnownLoad(t *testing.T) {
 // reads the samples back from /api/v1/export.
 func TestVictoriaMetrics(t *testing.T) {
 	h := testcg.Require(t)
-	v := startVictoria(t)
+	v := influxtest.StartVictoria(t)
 	g := h.NewGroup(t, "sleepers")
 	g.Sleepers(t, 3)
 	a := startAgent(t, time.Second)
@@ -336,7 +337,7 @@ func TestVictoriaMetrics(t *testing.T) {
 	a.stop()
 	snaps := a.snapshots()
 	for _, api := range []string{"v1", "v2"} {
-		series := v.export(fmt.Sprintf(`{__name__="cgtop_%s_tasks"}`, api))
+		series := v.Export(fmt.Sprintf(`{__name__="cgtop_%s_tasks"}`, api))
 		if len(series) != 1 {
 			t.Fatalf("%s: %d series of cgtop_%s_tasks, want 1: %+v", api, len(series), api, series)
 		}
@@ -363,7 +364,7 @@ func TestVictoriaMetrics(t *testing.T) {
 		if n == 0 || len(got) != n {
 			t.Errorf("%s: %d samples, want %d", api, len(got), n)
 		}
-		mem := v.export(fmt.Sprintf(`{__name__="cgtop_%s_memory",name="sleepers"}`, api))
+		mem := v.Export(fmt.Sprintf(`{__name__="cgtop_%s_memory",name="sleepers"}`, api))
 		if len(mem) != 1 || len(mem[0].Values) != n {
 			t.Errorf("%s: memory series %+v, want one with %d samples", api, mem, n)
 		}
@@ -376,8 +377,8 @@ func TestVictoriaMetrics(t *testing.T) {
 // working HTTPS variants.
 func TestWriteProblems(t *testing.T) {
 	h := testcg.Require(t)
-	plain := startInfluxd(t, false)
-	secure := startInfluxd(t, true)
+	plain := influxtest.StartInfluxd(t, false)
+	secure := influxtest.StartInfluxd(t, true)
 	g := h.NewGroup(t, "g")
 	g.Sleepers(t, 1)
 	a := startAgent(t, time.Second)
@@ -387,9 +388,9 @@ func TestWriteProblems(t *testing.T) {
 		opts   func(o *Options)
 		log    string // the cause, in the degraded-mode warning; "" = must work
 		kind   string
-		server *influxd
+		server *influxtest.Influxd
 	}{
-		{"wrong password", func(o *Options) { o.Password = "wrong-" + adminPass }, "refused the credentials", "authentication", plain},
+		{"wrong password", func(o *Options) { o.Password = "wrong-" + influxtest.AdminPass }, "refused the credentials", "authentication", plain},
 		{"no user", func(o *Options) { o.Username, o.Password = "", "" }, "refused the credentials", "authentication", plain},
 		{"wrong database", func(o *Options) { o.Database = "nosuchdb" }, "database not found", "configuration", plain},
 		{"TLS name mismatch", func(o *Options) {}, "TLS certificate not accepted", "configuration", secure},
@@ -424,7 +425,7 @@ func TestWriteProblems(t *testing.T) {
 			if !strings.Contains(lb.String(), tc.log) || !strings.Contains(lb.String(), "problem="+tc.kind) {
 				t.Errorf("log lacks %q and problem=%s", tc.log, tc.kind)
 			}
-			if strings.Contains(lb.String(), adminPass) || strings.Contains(st.LastError, adminPass) {
+			if strings.Contains(lb.String(), influxtest.AdminPass) || strings.Contains(st.LastError, influxtest.AdminPass) {
 				t.Error("the password is in the log or the stats")
 			}
 			t.Logf("last error: %s", st.LastError)

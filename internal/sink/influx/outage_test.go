@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cgmon/cgmon/internal/delivery"
+	"github.com/cgmon/cgmon/internal/sink/influx/influxtest"
 	"github.com/cgmon/cgmon/internal/testcg"
 )
 
@@ -38,7 +39,7 @@ func TestOutage(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			d := startInfluxd(t, false)
+			d := influxtest.StartInfluxd(t, false)
 			o := v1Options(d, g.Path())
 			o.Measurement = "outage"
 			o.MaxPendingPoints = tc.maxPending
@@ -51,7 +52,7 @@ func TestOutage(t *testing.T) {
 			agents, sinks := []*liveAgent{a}, []*runningSink{s}
 
 			time.Sleep(3 * time.Second)
-			d.proc.Kill()
+			d.Proc.Kill()
 			killed := time.Now()
 			if tc.spool {
 				// Restart the agent (a new engine, a new sink on the same
@@ -64,7 +65,7 @@ func TestOutage(t *testing.T) {
 				agents, sinks = append(agents, a), append(sinks, s)
 			}
 			time.Sleep(time.Until(killed.Add(outageDowntime)))
-			d.start()
+			d.Start()
 			// The sink retries at 1, 3, 7, 15, 31 s after the first failure.
 			waitUntil(t, 60*time.Second, "recovery and an empty backlog", func() bool {
 				st := s.Stats()
@@ -95,7 +96,7 @@ func TestOutage(t *testing.T) {
 				t.Errorf("the sink missed %d snapshots", missed)
 			}
 			got := 0
-			for _, r := range d.query(testDB, `SELECT count(tasks) FROM "outage"`, true).rows() {
+			for _, r := range d.Query(influxtest.DB, `SELECT count(tasks) FROM "outage"`, true).Rows() {
 				got = int(num(t, r["count"]))
 			}
 			lost := want - got

@@ -1,4 +1,7 @@
-package influx
+// Package influxtest starts the real servers the InfluxDB output is tested
+// against (InfluxDB 1.x with auth, over HTTP or HTTPS; VictoriaMetrics) as
+// children of a test, and reads back what was written. Tests only.
+package influxtest
 
 import (
 	"crypto/ecdsa"
@@ -23,38 +26,37 @@ import (
 	"github.com/cgmon/cgmon/internal/testsvc"
 )
 
-// The real servers the tests write to.
-
+// The admin user StartInfluxd creates, and the database.
 const (
-	adminUser = "admin"
-	adminPass = "s3cret-Pa55"
-	testDB    = "cgmon"
+	AdminUser = "admin"
+	AdminPass = "s3cret-Pa55"
+	DB        = "cgmon"
 )
 
-// influxd is an InfluxDB 1.x server started for a test, with auth on.
-type influxd struct {
+// Influxd is an InfluxDB 1.x server started for a test, with auth on.
+type Influxd struct {
 	t       *testing.T
 	bin     string
 	conf    string
 	URL     string // http(s)://127.0.0.1:port
 	Port    int
 	CAFile  string // for https: the self-signed certificate, valid for "localhost" only
-	proc    *testsvc.Process
+	Proc    *testsvc.Process
 	dataDir string
 }
 
-// startInfluxd starts influxd 1.x with auth enabled, an admin user and the
-// database testDB. With tls, it serves HTTPS with a fresh self-signed
+// StartInfluxd starts influxd 1.x with auth enabled, an admin user and the
+// database DB. With tls, it serves HTTPS with a fresh self-signed
 // certificate for the name "localhost" (not for 127.0.0.1).
-func startInfluxd(t *testing.T, tls bool) *influxd {
+func StartInfluxd(t *testing.T, tls bool) *Influxd {
 	t.Helper()
 	bin := testsvc.LookPath(t, "influxd", "influxdb")
 	dir := t.TempDir()
-	d := &influxd{t: t, bin: bin, conf: filepath.Join(dir, "influxdb.conf"), Port: testsvc.FreePort(t), dataDir: dir}
+	d := &Influxd{t: t, bin: bin, conf: filepath.Join(dir, "influxdb.conf"), Port: testsvc.FreePort(t), dataDir: dir}
 	scheme, extra := "http", ""
 	if tls {
 		scheme = "https"
-		cert, key := selfSigned(t, dir, "localhost")
+		cert, key := SelfSigned(t, dir, "localhost")
 		d.CAFile = cert
 		extra = fmt.Sprintf("  https-enabled = true\n  https-certificate = %q\n  https-private-key = %q\n", cert, key)
 	}
@@ -84,18 +86,18 @@ bind-address = "127.0.0.1:%d"
 	if err := os.WriteFile(d.conf, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d.start()
+	d.Start()
 	// With auth on and no user yet, InfluxDB lets exactly this through.
-	d.query("", fmt.Sprintf("CREATE USER %s WITH PASSWORD '%s' WITH ALL PRIVILEGES", adminUser, adminPass), false)
-	d.query("", "CREATE DATABASE "+testDB, true)
+	d.Query("", fmt.Sprintf("CREATE USER %s WITH PASSWORD '%s' WITH ALL PRIVILEGES", AdminUser, AdminPass), false)
+	d.Query("", "CREATE DATABASE "+DB, true)
 	return d
 }
 
-// start runs influxd (again, on the same data) and waits until it answers.
-func (d *influxd) start() {
+// Start runs influxd (again, on the same data) and waits until it answers.
+func (d *Influxd) Start() {
 	d.t.Helper()
-	d.proc = testsvc.Start(d.t, "influxd", d.bin, "run", "-config", d.conf)
-	d.proc.WaitFor(d.t, 30*time.Second, func() error {
+	d.Proc = testsvc.Start(d.t, "influxd", d.bin, "run", "-config", d.conf)
+	d.Proc.WaitFor(d.t, 30*time.Second, func() error {
 		resp, err := d.client().Get(d.URL + "/ping")
 		if err != nil {
 			return err
@@ -108,13 +110,13 @@ func (d *influxd) start() {
 	})
 }
 
-func (d *influxd) client() *http.Client {
+func (d *Influxd) client() *http.Client {
 	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: insecureTLS()}}
 }
 
-// query runs an InfluxQL statement (POST /query) and returns the decoded
+// Query runs an InfluxQL statement (POST /query) and returns the decoded
 // answer; it fails the test on an error.
-func (d *influxd) query(db, q string, auth bool) queryResult {
+func (d *Influxd) Query(db, q string, auth bool) QueryResult {
 	d.t.Helper()
 	form := url.Values{"q": {q}, "epoch": {"ms"}}
 	if db != "" {
@@ -123,7 +125,7 @@ func (d *influxd) query(db, q string, auth bool) queryResult {
 	req, _ := http.NewRequest(http.MethodPost, d.URL+"/query", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if auth {
-		req.SetBasicAuth(adminUser, adminPass)
+		req.SetBasicAuth(AdminUser, AdminPass)
 	}
 	resp, err := d.client().Do(req)
 	if err != nil {
@@ -134,7 +136,7 @@ func (d *influxd) query(db, q string, auth bool) queryResult {
 	if resp.StatusCode != http.StatusOK {
 		d.t.Fatalf("influxd query %q: %s: %s", q, resp.Status, body)
 	}
-	var r queryResult
+	var r QueryResult
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.UseNumber()
 	if err := dec.Decode(&r); err != nil {
@@ -148,7 +150,8 @@ func (d *influxd) query(db, q string, auth bool) queryResult {
 	return r
 }
 
-type queryResult struct {
+// QueryResult is the JSON answer of InfluxDB's /query.
+type QueryResult struct {
 	Results []struct {
 		Error  string `json:"error"`
 		Series []struct {
@@ -160,9 +163,9 @@ type queryResult struct {
 	} `json:"results"`
 }
 
-// rows returns the result's rows as maps column → value (json.Number or
+// Rows returns the result's rows as maps column → value (json.Number or
 // string or nil).
-func (r queryResult) rows() []map[string]any {
+func (r QueryResult) Rows() []map[string]any {
 	var out []map[string]any
 	for _, res := range r.Results {
 		for _, s := range res.Series {
@@ -181,9 +184,9 @@ func (r queryResult) rows() []map[string]any {
 	return out
 }
 
-// selfSigned writes a self-signed ECDSA certificate for name, and its key,
+// SelfSigned writes a self-signed ECDSA certificate for name, and its key,
 // into dir.
-func selfSigned(t *testing.T, dir, name string) (certFile, keyFile string) {
+func SelfSigned(t *testing.T, dir, name string) (certFile, keyFile string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -218,17 +221,18 @@ func selfSigned(t *testing.T, dir, name string) (certFile, keyFile string) {
 	return certFile, keyFile
 }
 
-// victoria is a VictoriaMetrics server started for a test.
-type victoria struct {
+// Victoria is a VictoriaMetrics server started for a test.
+type Victoria struct {
 	t   *testing.T
 	URL string
 }
 
-func startVictoria(t *testing.T) *victoria {
+// StartVictoria starts VictoriaMetrics on a free port with its data in a temp dir.
+func StartVictoria(t *testing.T) *Victoria {
 	t.Helper()
 	bin := testsvc.LookPath(t, "victoria-metrics", "victoria-metrics")
 	port := testsvc.FreePort(t)
-	v := &victoria{t: t, URL: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	v := &Victoria{t: t, URL: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	p := testsvc.Start(t, "victoria-metrics", bin,
 		"-httpListenAddr", fmt.Sprintf("127.0.0.1:%d", port),
 		"-storageDataPath", t.TempDir(), "-loggerLevel", "ERROR",
@@ -237,9 +241,9 @@ func startVictoria(t *testing.T) *victoria {
 	return v
 }
 
-// export returns every sample of the series matching match, from
+// Export returns every sample of the series matching match, from
 // /api/v1/export (one JSON object a series a line).
-func (v *victoria) export(match string) []vmSeries {
+func (v *Victoria) Export(match string) []VMSeries {
 	v.t.Helper()
 	// Samples become searchable after a flush.
 	if resp, err := http.Get(v.URL + "/internal/force_flush"); err == nil {
@@ -254,12 +258,12 @@ func (v *victoria) export(match string) []vmSeries {
 	if resp.StatusCode != http.StatusOK {
 		v.t.Fatalf("victoria export: %s: %s", resp.Status, body)
 	}
-	var out []vmSeries
+	var out []VMSeries
 	for _, line := range strings.Split(strings.TrimSpace(string(body)), "\n") {
 		if line == "" {
 			continue
 		}
-		var s vmSeries
+		var s VMSeries
 		if err := json.Unmarshal([]byte(line), &s); err != nil {
 			v.t.Fatalf("victoria export: %v: %s", err, line)
 		}
@@ -268,7 +272,8 @@ func (v *victoria) export(match string) []vmSeries {
 	return out
 }
 
-type vmSeries struct {
+// VMSeries is one series of /api/v1/export.
+type VMSeries struct {
 	Metric     map[string]string `json:"metric"`
 	Values     []float64         `json:"values"`
 	Timestamps []int64           `json:"timestamps"`
