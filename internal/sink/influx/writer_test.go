@@ -41,7 +41,9 @@ func TestWriterRequests(t *testing.T) {
 		{"v1 without user", func(o *Options) {}, "/write", "db=db&precision=s", ""},
 		{"v1 user in the url, under a path", func(o *Options) { o.URL = strings.Replace(srv.URL, "://", "://u:p@ss@", 1) + "/influx/" },
 			"/influx/write", "db=db&precision=s", "Basic dTpwQHNz"},
-		{"v2", func(o *Options) { o.API, o.Database, o.Org, o.Bucket, o.Token, o.Precision = "v2", "", "my org", "b/1", "tok==", "ns" },
+		{"v2", func(o *Options) {
+			o.API, o.Database, o.Org, o.Bucket, o.Token, o.Precision = "v2", "", "my org", "b/1", "tok==", "ns"
+		},
 			"/api/v2/write", "bucket=b%2F1&org=my+org&precision=ns", "Token tok=="},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
