@@ -397,18 +397,30 @@ func TestWriteProblems(t *testing.T) {
 		{"TLS unknown CA", func(o *Options) { o.URL, o.CAFile = localhost, "" }, "TLS certificate not accepted", "configuration", secure},
 		{"TLS with ca_file", func(o *Options) { o.URL = localhost }, "", "", secure},
 		{"TLS unverified", func(o *Options) { o.CAFile, o.TLSVerify = "", false }, "", "", secure},
+		{"precision s", func(o *Options) { o.Precision = "s" }, "", "", plain},
+		{"precision us", func(o *Options) { o.Precision = "us" }, "", "", plain},
+		{"precision ns", func(o *Options) { o.Precision = "ns" }, "", "", plain},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			o := v1Options(tc.server, g.Path())
+			o.Measurement = strings.NewReplacer(" ", "_").Replace(tc.name)
 			tc.opts(&o)
 			log, lb := newLog(t)
 			s := startSink(t, o, a, log)
 			time.Sleep(4 * time.Second)
 			st := s.Stats()
 			if tc.log == "" {
-				if st.PointsWritten == 0 || st.Failures != 0 {
+				if st.PointsWritten == 0 || st.Failures != 0 || st.PointsRejected != 0 {
 					t.Errorf("want points written and no failure: %+v", st)
+				}
+				// The timestamps arrive at the precision they were sent in.
+				rows := tc.server.Query(influxtest.DB, fmt.Sprintf(`SELECT last(tasks) FROM %q`, o.Measurement), true).Rows()
+				if len(rows) != 1 {
+					t.Fatalf("last point: %v", rows)
+				}
+				if at := time.UnixMilli(int64(num(t, rows[0]["time"]))); time.Since(at) > 10*time.Second || time.Until(at) > time.Second {
+					t.Errorf("the last point is stamped %s, want within the last 10 s", at)
 				}
 				return
 			}
