@@ -452,7 +452,7 @@ func TestSpoolCarriesPointsAcrossARestart(t *testing.T) {
 	if st := h2.r.Stats(); st.PointsSpooled != 0 || st.SpoolBytes != 0 {
 		t.Errorf("spool not emptied: %+v", st)
 	}
-	if files, _ := filepath.Glob(filepath.Join(dir, "*")); len(files) != 0 {
+	if files, _ := filepath.Glob(filepath.Join(dir, "seg-*")); len(files) != 0 {
 		t.Errorf("spool files left: %v", files)
 	}
 }
@@ -538,6 +538,24 @@ func TestSpoolTornTailIsSkipped(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestSpoolIsForOneProcessAtATime(t *testing.T) {
+	dir := t.TempDir()
+	log := slog.New(slog.DiscardHandler)
+	a, err := openSpool(dir, 1<<20, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openSpool(dir, 1<<20, log); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Errorf("a second open: %v, want an in-use error", err)
+	}
+	a.close()
+	b, err := openSpool(dir, 1<<20, log)
+	if err != nil {
+		t.Fatalf("after close: %v", err)
+	}
+	b.close()
 }
 
 func FuzzDecodeSegment(f *testing.F) {

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // The spool keeps points that could not be sent on disk, so that an agent
@@ -63,6 +65,7 @@ type spool struct {
 	bytes   int64
 	points  int
 	rec     []byte // reused record buffer
+	lock    *os.File
 }
 
 // openSpool opens (creating) dir and indexes the segments a previous run
@@ -71,10 +74,21 @@ func openSpool(dir string, maxBytes int64, log *slog.Logger) (*spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	s := &spool{dir: dir, maxBytes: maxBytes, log: log, nextSeq: 1}
+	// One process per spool: two would send and delete each other's
+	// segments. The kernel drops the lock when the process dies.
+	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("spool: %s is in use by another process (%w)", dir, err)
+	}
+	s := &spool{dir: dir, maxBytes: maxBytes, log: log, nextSeq: 1, lock: lock}
 	s.segMax = min(max(maxBytes/8, minSegmentSize), maxSegmentSize)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
+		s.close()
 		return nil, fmt.Errorf("spool: %w", err)
 	}
 	for _, e := range ents {
@@ -89,6 +103,7 @@ func openSpool(dir string, maxBytes int64, log *slog.Logger) (*spool, error) {
 		seg := &segment{seq: seq, path: filepath.Join(dir, name)}
 		b, err := os.ReadFile(seg.path)
 		if err != nil {
+			s.close()
 			return nil, fmt.Errorf("spool: %w", err)
 		}
 		_, valid, n := decodeSegment(nil, b)
@@ -297,5 +312,11 @@ func (s *spool) remove(seg *segment) {
 	s.segs = slices.Delete(s.segs, i, i+1)
 }
 
-// close seals the active segment.
-func (s *spool) close() { s.seal() }
+// close seals the active segment and lets another process have the spool.
+func (s *spool) close() {
+	s.seal()
+	if s.lock != nil {
+		s.lock.Close()
+		s.lock = nil
+	}
+}
