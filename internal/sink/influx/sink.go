@@ -49,7 +49,8 @@ func New(opts Options, log *slog.Logger) (*Sink, error) {
 	return &Sink{runner: r, enc: enc, done: make(chan struct{})}, nil
 }
 
-// Start builds the sink and runs it on ag's snapshots until ctx is done;
+// Start builds the sink and runs it on ag's snapshots until ctx is done
+// (it does not look at opts.Enabled: the caller does);
 // Wait then returns once the last points are flushed (or spooled).
 func Start(ctx context.Context, opts Options, ag *agent.Agent, log *slog.Logger) (*Sink, error) {
 	if ag == nil {
