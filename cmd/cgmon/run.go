@@ -33,6 +33,7 @@ type runFlags struct {
 	logFormat    string
 	metrics      bool
 	collectd     collectdRunFlags
+	sinks        sinkFlags
 }
 
 func newRunCommand() *cobra.Command {
@@ -75,6 +76,7 @@ SIGTERM or SIGINT stop it cleanly. Logs go to standard error.`,
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fl.BoolVar(&f.metrics, "metrics", true, "serve Prometheus metrics at /metrics")
 	addCollectdFlags(fl, &f.collectd)
+	addSinkFlags(fl, &f.sinks)
 	return cmd
 }
 
@@ -85,6 +87,9 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	log, err := newLogger(cmd.ErrOrStderr(), f.logLevel, f.logFormat)
 	if err != nil {
 		return usageError{err}
+	}
+	if _, _, err := f.sinks.options(); err != nil {
+		return err
 	}
 	if err := server.CheckAddr(f.listen, f.listenPublic); err != nil {
 		if errors.Is(err, server.ErrNotLoopback) {
@@ -129,19 +134,23 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if err != nil {
 		return err
 	}
-	var sinks []promexport.Sink
+	var sinks sinkSet
+	var promSinks []promexport.Sink
 	if cd != nil {
-		sinks = append(sinks, cd)
+		promSinks = append(promSinks, cd)
 	}
 	var metrics http.Handler
 	if f.metrics {
-		metrics = promexport.Handler(promexport.New(promexport.Options{Source: ag, Sinks: sinks}), log)
+		metrics = promexport.Handler(promexport.New(promexport.Options{Source: ag, Sinks: promSinks}), log)
 	}
-	srv := server.New(server.Options{Source: ag, Interval: f.interval, Logger: log, Processes: hist, Metrics: metrics})
+	srv := server.New(server.Options{Source: ag, Interval: f.interval, Logger: log, Processes: hist, Metrics: metrics, Sinks: sinks.Stats})
 
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
 	collectdDone := runCollectd(ctx, cd, ag) // subscribed before the first snapshot
+	if err := sinks.start(ctx, &f.sinks, ag, log); err != nil {
+		return err
+	}
 	agentDone := make(chan struct{})
 	go func() {
 		defer close(agentDone)
@@ -159,6 +168,7 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	<-agentDone
 	<-histDone
 	<-collectdDone
+	sinks.wait()
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@
 //	GET /api/v1.0/<cgroup>/processes   the cAdvisor companion's route, when
 //	                             Options.Processes is set
 //	GET /metrics                 Prometheus metrics, when Options.Metrics is set
+//	GET /api/v1/sinks            the push sinks' self-metrics (sinks.go)
 //
 // Every response is JSON (errors are {"error":"..."}) and is not cached.
 // Request paths are checked before routing (see checkPath): a hostile path
@@ -30,6 +31,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cgmon/cgmon/internal/delivery"
 	"github.com/cgmon/cgmon/internal/model"
 )
 
@@ -93,6 +95,9 @@ type Options struct {
 	// Metrics serves GET /metrics (see metrics.go); nil leaves the route
 	// out (404).
 	Metrics http.Handler
+	// Sinks returns the self-metrics of every push sink for
+	// /api/v1/sinks; nil means there are none ([]).
+	Sinks func() []delivery.Stats
 	// Logger receives recovered panics, the http.Server's errors and, at
 	// debug level, one line per request. Optional.
 	Logger *slog.Logger
@@ -124,6 +129,7 @@ func New(opts Options) *Server {
 	s.Handle("/healthz", http.HandlerFunc(s.serveHealth))
 	s.Handle("/api/v1/cgroups", http.HandlerFunc(s.serveCgroups))
 	s.Handle("/api/v1/cgroups/", http.HandlerFunc(s.serveCgroup))
+	s.Handle("/api/v1/sinks", serveSinks(opts.Sinks))
 	if p := opts.Processes; p != nil {
 		s.Handle(companionPrefix+"/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			serveCompanion(w, r, p)
