@@ -4,6 +4,7 @@ go 1.26
 
 require (
 	github.com/google/go-cmp v0.7.0
+	github.com/netresearch/go-cron v0.9.1
 	github.com/spf13/cobra v1.9.1
 	golang.org/x/sys v0.38.0
 )
