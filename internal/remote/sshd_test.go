@@ -1,0 +1,168 @@
+package remote
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/cgmon/cgmon/internal/testsvc"
+)
+
+// sshd is a real OpenSSH server on 127.0.0.1, started for one test with its
+// own host key, configuration and authorized client key in t.TempDir().
+type sshd struct {
+	proc       *testsvc.Process
+	addr       string // root@127.0.0.1:port
+	hostport   string
+	dir        string
+	hostKey    ssh.PublicKey
+	clientKey  string // private key file
+	clientPub  ssh.PublicKey
+	knownHosts string // known_hosts with the host key
+}
+
+// writeKey writes a new Ed25519 private key in OpenSSH format and returns
+// its public half.
+func writeKey(t *testing.T, file string) ssh.PublicKey {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "cgmon-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sp
+}
+
+func startSSHD(t *testing.T) *sshd {
+	t.Helper()
+	testsvc.RequireRoot(t)
+	bin := testsvc.LookPath(t, "sshd", "openssh-server")
+	// The privilege separation directory; Debian's init script makes it.
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	s := &sshd{dir: dir}
+	s.hostKey = writeKey(t, filepath.Join(dir, "host_ed25519"))
+	s.clientKey = filepath.Join(dir, "client_ed25519")
+	s.clientPub = writeKey(t, s.clientKey)
+	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), ssh.MarshalAuthorizedKey(s.clientPub), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := testsvc.FreePort(t)
+	s.hostport = "127.0.0.1:" + strconv.Itoa(port)
+	s.addr = "root@" + s.hostport
+	cfg := fmt.Sprintf(`Port %d
+ListenAddress 127.0.0.1
+HostKey %s/host_ed25519
+PidFile %s/sshd.pid
+AuthorizedKeysFile %s/authorized_keys
+StrictModes no
+UsePAM no
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+MaxStartups 100
+LogLevel VERBOSE
+`, port, dir, dir, dir)
+	conf := filepath.Join(dir, "sshd_config")
+	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// -t checks the configuration first, for a clear failure.
+	testsvc.Run(t, 10*time.Second, bin, "-t", "-f", conf)
+	s.proc = testsvc.Start(t, "sshd", bin, "-D", "-e", "-f", conf)
+	s.proc.WaitFor(t, 10*time.Second, testsvc.TCPReady(s.hostport))
+	s.knownHosts = filepath.Join(dir, "known_hosts")
+	s.writeKnownHosts(t, s.knownHosts, s.hostKey)
+	return s
+}
+
+func (s *sshd) writeKnownHosts(t *testing.T, file string, key ssh.PublicKey) {
+	t.Helper()
+	line := knownhosts.Line([]string{knownhosts.Normalize(s.hostport)}, key) + "\n"
+	if err := os.WriteFile(file, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s *sshd) options() Options {
+	return Options{Address: s.addr, KeyFile: s.clientKey, KnownHosts: s.knownHosts, Timeout: 5 * time.Second}
+}
+
+// signalAll sends sig to sshd's process group and to every process below
+// it: sshd puts each connection in a session of its own (setsid), so the
+// group alone is only the listener.
+func (s *sshd) signalAll(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := s.proc.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	// Twice: a connection may have forked while the first pass ran.
+	for range 2 {
+		for _, pid := range descendants(s.proc.Cmd.Process.Pid) {
+			_ = syscall.Kill(pid, sig)
+		}
+	}
+}
+
+// descendants lists the processes below pid, from /proc.
+func descendants(pid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	parent := map[int]int{}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces and parentheses.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 2 {
+			continue
+		}
+		if pp, err := strconv.Atoi(f[1]); err == nil {
+			parent[p] = pp
+		}
+	}
+	var out []int
+	for p := range parent {
+		for q := parent[p]; q > 1; q = parent[q] {
+			if q == pid {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
