@@ -162,12 +162,13 @@ func (t *Tree) parseBatch(seen map[string]entryKind, b []byte) error {
 }
 
 // cutContent returns a file's content and what follows it, which is empty
-// or starts with the next header. A header is a line "==> NAME <==" after a
-// newline; head writes that newline before every header but the first.
+// or starts with the next header. A header is a line "==> /NAME <==" after
+// a newline; head writes that newline before every header but the first.
 func cutContent(b []byte) (content, rest []byte) {
 	from := 0
 	for {
-		i := bytes.Index(b[from:], []byte("\n"+headerStart))
+		// Every name asked for is absolute: a header line starts "==> /".
+		i := bytes.Index(b[from:], []byte("\n"+headerStart+"/"))
 		if i < 0 {
 			return b, nil
 		}

@@ -29,10 +29,10 @@ func TestParseCapturedOutput(t *testing.T) {
 	}
 	tree.dropUnreadable(readTestdata(t, "fetch-hybrid.err"))
 	files := map[string]string{
-		"/proc/loadavg":                      "0.65 0.98 0.81 4/165 6700\n",
-		"/proc/sys/kernel/hostname":          "vm\n",
-		"/proc/swaps":                        "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n",
-		"/sys/class/net/eth0/speed":          "-1\n",
+		"/proc/loadavg":                       "0.65 0.98 0.81 4/165 6700\n",
+		"/proc/sys/kernel/hostname":           "vm\n",
+		"/proc/swaps":                         "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n",
+		"/sys/class/net/eth0/speed":           "-1\n",
 		"/sys/fs/cgroup/pids/docker/pids.max": "max\n",
 		"/sys/fs/cgroup/unified/cpu.pressure": "some avg10=20.28 avg60=20.37 avg300=18.11 total=1523379142\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
 	}
@@ -187,7 +187,7 @@ func FuzzParse(f *testing.F) {
 			}
 			// head follows a content with "\n" and the next header.
 			for _, line := range strings.SplitAfter(c+"\n", "\n") {
-				if strings.HasPrefix(line, headerStart) && strings.HasSuffix(line, headerEnd) {
+				if strings.HasPrefix(line, headerStart+"/") && strings.HasSuffix(line, headerEnd) {
 					return false
 				}
 			}
