@@ -29,6 +29,8 @@ type runFlags struct {
 	devices      []string
 	logLevel     string
 	logFormat    string
+	schedule     string
+	remote       hostFlags
 }
 
 func newRunCommand() *cobra.Command {
@@ -55,6 +57,14 @@ has no authentication or TLS yet):
                                kept (60 s of history, 16 cgroups at most) until
                                10 minutes after its last request.
 
+With --schedule, samples are taken at the times of a cron expression
+("*/5 * * * *"; a leading seconds field is allowed: "*/10 * * * * *")
+instead of every --interval. Each --host user@host:port is read over SSH
+on the same schedule, with its own connection and agent:
+
+  GET /api/v1/hosts            the remote hosts: cycles, errors, last fetch
+  GET /api/v1/hosts/<name>     a remote host's latest snapshot
+
 SIGTERM or SIGINT stop it cleanly. Logs go to standard error.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runRun(cmd, f) },
@@ -67,6 +77,8 @@ SIGTERM or SIGINT stop it cleanly. Logs go to standard error.`,
 	fl.StringSliceVar(&f.devices, "exclude-devices", []string{"loop", "dm-"}, "block device name prefixes left out of IO figures")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fl.StringVar(&f.schedule, "schedule", "", "sample at the times of this cron expression instead of every --interval (\"*/5 * * * *\", seconds field optional)")
+	addHostFlags(fl, &f.remote, true)
 	return cmd
 }
 
@@ -75,6 +87,14 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 		return usageError{fmt.Errorf("--interval %s: must be at least %s", f.interval, minRunInterval)}
 	}
 	log, err := newLogger(cmd.ErrOrStderr(), f.logLevel, f.logFormat)
+	if err != nil {
+		return usageError{err}
+	}
+	sched, err := parseSchedule(f.schedule)
+	if err != nil {
+		return usageError{err}
+	}
+	hostOpts, err := f.remote.options(log)
 	if err != nil {
 		return usageError{err}
 	}
@@ -99,7 +119,7 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if f.listenPublic && !server.IsLoopbackAddr(ln.Addr()) {
 		log.Warn("serving the API on a non-loopback address: it has no authentication or TLS yet; anyone who can reach the port can read every cgroup", "addr", ln.Addr().String())
 	}
-	ag, err := agent.New(agent.Options{Source: eng, Interval: f.interval, Logger: log})
+	ag, err := agent.New(agent.Options{Source: eng, Interval: f.interval, Schedule: sched, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -112,10 +132,15 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if err != nil {
 		return err
 	}
-	srv := server.New(server.Options{Source: ag, Interval: f.interval, Logger: log, Processes: hist})
+	srv := server.New(server.Options{Source: ag, Interval: ag.Interval(), Logger: log, Processes: hist})
 
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
+	hosts, hostsDone, err := startHosts(ctx, hostOpts, f.interval, sched, f.devices, log)
+	if err != nil {
+		return err // no host agent was started
+	}
+	registerHostRoutes(srv, hosts)
 	agentDone := make(chan struct{})
 	go func() {
 		defer close(agentDone)
@@ -127,11 +152,13 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 		hist.Run(ctx) // returns only when ctx is done
 	}()
 	log.Info("serving", "addr", ln.Addr().String(), "rootfs", f.rootfs, "interval", f.interval.String(),
+		"schedule", ag.Schedule().String(), "hosts", len(hosts),
 		"cgroup_mode", string(eng.Collector().Layout().Mode), "version", versionString())
 	err = srv.Serve(ctx, ln)
 	cancel()
 	<-agentDone
 	<-histDone
+	hostsDone()
 	if err != nil {
 		return err
 	}

@@ -307,3 +307,10 @@ func (h *Host) Close() error {
 	}
 	return err
 }
+
+// NewUSERoot returns a remote host's files for the USE report
+// (`cgmon use --host`): USEFiles and USELinks, fetched in one command by
+// each Refresh, which the report calls before each reading.
+func NewUSERoot(opts Options) (*HostRoot, error) {
+	return NewHostRoot(opts, Request{Files: USEFiles, Links: USELinks})
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/cgmon/cgmon/internal/agent"
 	"github.com/cgmon/cgmon/internal/engine"
 	"github.com/cgmon/cgmon/internal/model"
+	"github.com/cgmon/cgmon/internal/remote/sshdtest"
 	"github.com/cgmon/cgmon/internal/testcg"
 )
 
@@ -64,8 +65,8 @@ func TestRemoteMatchesLocal(t *testing.T) {
 	g.BusyLoop(t)
 	g.Sleepers(t, 3)
 	g.WriteTmpfs(t, 16)
-	d := startSSHD(t)
-	remote := newHost(t, HostOptions{Options: d.options(), ExcludedDevices: []string{}})
+	d := sshdtest.Start(t)
+	remote := newHost(t, HostOptions{Options: options(d), ExcludedDevices: []string{}})
 	local := newLocal(t)
 
 	// Local before, remote, local after: a cgroup that another test made
@@ -124,7 +125,7 @@ func TestRemoteMatchesLocal(t *testing.T) {
 }
 
 func TestRemoteHostKeyPolicy(t *testing.T) {
-	d := startSSHD(t)
+	d := sshdtest.Start(t)
 	dial := func(t *testing.T, opts Options) error {
 		t.Helper()
 		r, err := NewHostRoot(opts, Request{Files: []string{"/proc/loadavg"}})
@@ -136,14 +137,14 @@ func TestRemoteHostKeyPolicy(t *testing.T) {
 	}
 
 	t.Run("known key", func(t *testing.T) {
-		if err := dial(t, d.options()); err != nil {
+		if err := dial(t, options(d)); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("changed key refused", func(t *testing.T) {
-		opts := d.options()
-		opts.KnownHosts = d.dir + "/known_hosts.changed"
-		d.writeKnownHosts(t, opts.KnownHosts, writeKey(t, d.dir+"/other_host_key"))
+		opts := options(d)
+		opts.KnownHosts = d.Dir + "/known_hosts.changed"
+		d.WriteKnownHosts(t, opts.KnownHosts, sshdtest.WriteKey(t, d.Dir+"/other_host_key"))
 		for _, tofu := range []bool{false, true} {
 			opts.TrustOnFirstUse = tofu
 			err := dial(t, opts)
@@ -158,8 +159,8 @@ func TestRemoteHostKeyPolicy(t *testing.T) {
 		}
 	})
 	t.Run("unknown key refused", func(t *testing.T) {
-		opts := d.options()
-		opts.KnownHosts = d.dir + "/known_hosts.empty"
+		opts := options(d)
+		opts.KnownHosts = d.Dir + "/known_hosts.empty"
 		if err := os.WriteFile(opts.KnownHosts, nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -168,14 +169,14 @@ func TestRemoteHostKeyPolicy(t *testing.T) {
 			t.Fatalf("err = %v, want an unknown key refused", err)
 		}
 		t.Log(err)
-		opts.KnownHosts = d.dir + "/no/such/known_hosts"
+		opts.KnownHosts = d.Dir + "/no/such/known_hosts"
 		if err := dial(t, opts); err == nil || !strings.Contains(err.Error(), "does not exist") {
 			t.Fatalf("missing known_hosts: err = %v", err)
 		}
 	})
 	t.Run("trust on first use", func(t *testing.T) {
-		opts := d.options()
-		opts.KnownHosts = d.dir + "/tofu/known_hosts"
+		opts := options(d)
+		opts.KnownHosts = d.Dir + "/tofu/known_hosts"
 		opts.TrustOnFirstUse = true
 		if err := dial(t, opts); err != nil {
 			t.Fatal(err)
@@ -195,9 +196,9 @@ func TestRemoteHostKeyPolicy(t *testing.T) {
 		}
 	})
 	t.Run("wrong client key", func(t *testing.T) {
-		opts := d.options()
-		opts.KeyFile = d.dir + "/stranger"
-		writeKey(t, opts.KeyFile)
+		opts := options(d)
+		opts.KeyFile = d.Dir + "/stranger"
+		sshdtest.WriteKey(t, opts.KeyFile)
 		if err := dial(t, opts); err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
 			t.Fatalf("err = %v, want an authentication failure", err)
 		}
@@ -208,8 +209,8 @@ func TestRemoteHostKeyPolicy(t *testing.T) {
 // collection, and is read again once it answers.
 func TestRemoteHangDoesNotDelayLocal(t *testing.T) {
 	testcg.Require(t)
-	d := startSSHD(t)
-	opts := d.options()
+	d := sshdtest.Start(t)
+	opts := options(d)
 	opts.Timeout = time.Second
 	remote := newHost(t, HostOptions{Options: opts})
 	local := newLocal(t)
@@ -244,8 +245,8 @@ func TestRemoteHangDoesNotDelayLocal(t *testing.T) {
 		t.Fatalf("remote agent: %+v", ra.Stats())
 	}
 
-	d.signalAll(t, syscall.SIGSTOP)
-	t.Cleanup(func() { d.signalAll(t, syscall.SIGCONT) })
+	d.SignalAll(t, syscall.SIGSTOP)
+	t.Cleanup(func() { d.SignalAll(t, syscall.SIGCONT) })
 	stopped := time.Now()
 	for len(lsub.C()) > 0 {
 		<-lsub.C()
@@ -280,7 +281,7 @@ func TestRemoteHangDoesNotDelayLocal(t *testing.T) {
 		t.Errorf("a remote cycle took %s, want ≤ the timeout %s", rs.LastDuration, opts.Timeout)
 	}
 
-	d.signalAll(t, syscall.SIGCONT)
+	d.SignalAll(t, syscall.SIGCONT)
 	resumed := time.Now()
 	c0 := ra.Stats().Cycles
 	if !waitCycles(ra, c0+1, MaxBackoff/4+2*opts.Timeout) {
@@ -290,4 +291,8 @@ func TestRemoteHangDoesNotDelayLocal(t *testing.T) {
 	if s := ra.Latest(); s == nil || s.Hostname != "127.0.0.1" || len(s.Cgroups) == 0 {
 		t.Errorf("remote snapshot after recovery: %+v", s)
 	}
+}
+
+func options(d *sshdtest.SSHD) Options {
+	return Options{Address: d.Addr, KeyFile: d.ClientKey, KnownHosts: d.KnownHosts, Timeout: 5 * time.Second}
 }

@@ -1,4 +1,7 @@
-package remote
+// Package sshdtest starts a real OpenSSH server for tests: on 127.0.0.1
+// and a free port, with a generated host key, client key, configuration
+// and known_hosts in the test's temporary directory.
+package sshdtest
 
 import (
 	"bytes"
@@ -20,22 +23,22 @@ import (
 	"github.com/cgmon/cgmon/internal/testsvc"
 )
 
-// sshd is a real OpenSSH server on 127.0.0.1, started for one test with its
+// SSHD is a real OpenSSH server on 127.0.0.1, started for one test with its
 // own host key, configuration and authorized client key in t.TempDir().
-type sshd struct {
-	proc       *testsvc.Process
-	addr       string // root@127.0.0.1:port
-	hostport   string
-	dir        string
-	hostKey    ssh.PublicKey
-	clientKey  string // private key file
-	clientPub  ssh.PublicKey
-	knownHosts string // known_hosts with the host key
+type SSHD struct {
+	Proc       *testsvc.Process
+	Addr       string // root@127.0.0.1:port
+	HostPort   string
+	Dir        string
+	HostKey    ssh.PublicKey
+	ClientKey  string // private key file
+	ClientPub  ssh.PublicKey
+	KnownHosts string // known_hosts with the host key
 }
 
-// writeKey writes a new Ed25519 private key in OpenSSH format and returns
+// WriteKey writes a new Ed25519 private key in OpenSSH format and returns
 // its public half.
-func writeKey(t *testing.T, file string) ssh.PublicKey {
+func WriteKey(t *testing.T, file string) ssh.PublicKey {
 	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -55,7 +58,9 @@ func writeKey(t *testing.T, file string) ssh.PublicKey {
 	return sp
 }
 
-func startSSHD(t *testing.T) *sshd {
+// Start runs sshd until the test ends; it skips (or fails under
+// CGMON_TEST_REQUIRE=1) without root or without openssh-server.
+func Start(t *testing.T) *SSHD {
 	t.Helper()
 	testsvc.RequireRoot(t)
 	bin := testsvc.LookPath(t, "sshd", "openssh-server")
@@ -64,16 +69,16 @@ func startSSHD(t *testing.T) *sshd {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	s := &sshd{dir: dir}
-	s.hostKey = writeKey(t, filepath.Join(dir, "host_ed25519"))
-	s.clientKey = filepath.Join(dir, "client_ed25519")
-	s.clientPub = writeKey(t, s.clientKey)
-	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), ssh.MarshalAuthorizedKey(s.clientPub), 0o600); err != nil {
+	s := &SSHD{Dir: dir}
+	s.HostKey = WriteKey(t, filepath.Join(dir, "host_ed25519"))
+	s.ClientKey = filepath.Join(dir, "client_ed25519")
+	s.ClientPub = WriteKey(t, s.ClientKey)
+	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), ssh.MarshalAuthorizedKey(s.ClientPub), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	port := testsvc.FreePort(t)
-	s.hostport = "127.0.0.1:" + strconv.Itoa(port)
-	s.addr = "root@" + s.hostport
+	s.HostPort = "127.0.0.1:" + strconv.Itoa(port)
+	s.Addr = "root@" + s.HostPort
 	cfg := fmt.Sprintf(`Port %d
 ListenAddress 127.0.0.1
 HostKey %s/host_ed25519
@@ -94,36 +99,33 @@ LogLevel VERBOSE
 	}
 	// -t checks the configuration first, for a clear failure.
 	testsvc.Run(t, 10*time.Second, bin, "-t", "-f", conf)
-	s.proc = testsvc.Start(t, "sshd", bin, "-D", "-e", "-f", conf)
-	s.proc.WaitFor(t, 10*time.Second, testsvc.TCPReady(s.hostport))
-	s.knownHosts = filepath.Join(dir, "known_hosts")
-	s.writeKnownHosts(t, s.knownHosts, s.hostKey)
+	s.Proc = testsvc.Start(t, "sshd", bin, "-D", "-e", "-f", conf)
+	s.Proc.WaitFor(t, 10*time.Second, testsvc.TCPReady(s.HostPort))
+	s.KnownHosts = filepath.Join(dir, "known_hosts")
+	s.WriteKnownHosts(t, s.KnownHosts, s.HostKey)
 	return s
 }
 
-func (s *sshd) writeKnownHosts(t *testing.T, file string, key ssh.PublicKey) {
+// WriteKnownHosts writes a known_hosts file that has key for the server.
+func (s *SSHD) WriteKnownHosts(t *testing.T, file string, key ssh.PublicKey) {
 	t.Helper()
-	line := knownhosts.Line([]string{knownhosts.Normalize(s.hostport)}, key) + "\n"
+	line := knownhosts.Line([]string{knownhosts.Normalize(s.HostPort)}, key) + "\n"
 	if err := os.WriteFile(file, []byte(line), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (s *sshd) options() Options {
-	return Options{Address: s.addr, KeyFile: s.clientKey, KnownHosts: s.knownHosts, Timeout: 5 * time.Second}
-}
-
-// signalAll sends sig to sshd's process group and to every process below
+// SignalAll sends sig to sshd's process group and to every process below
 // it: sshd puts each connection in a session of its own (setsid), so the
 // group alone is only the listener.
-func (s *sshd) signalAll(t *testing.T, sig syscall.Signal) {
+func (s *SSHD) SignalAll(t *testing.T, sig syscall.Signal) {
 	t.Helper()
-	if err := s.proc.Signal(sig); err != nil {
+	if err := s.Proc.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	// Twice: a connection may have forked while the first pass ran.
 	for range 2 {
-		for _, pid := range descendants(s.proc.Cmd.Process.Pid) {
+		for _, pid := range descendants(s.Proc.Cmd.Process.Pid) {
 			_ = syscall.Kill(pid, sig)
 		}
 	}
