@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,7 +15,9 @@ import (
 	"github.com/cgmon/cgmon/internal/engine"
 	"github.com/cgmon/cgmon/internal/model"
 	"github.com/cgmon/cgmon/internal/remote/sshdtest"
+	"github.com/cgmon/cgmon/internal/rootfs"
 	"github.com/cgmon/cgmon/internal/testcg"
+	"github.com/cgmon/cgmon/internal/testsvc"
 )
 
 func newHost(t *testing.T, opts HostOptions) *Host {
@@ -158,6 +161,16 @@ func TestRemoteHostKeyPolicy(t *testing.T) {
 			t.Errorf("known_hosts changed by a refused key:\n%s", b)
 		}
 	})
+	t.Run("only the server's other key known", func(t *testing.T) {
+		// The server offers Ed25519 and RSA keys; known_hosts has the RSA
+		// one. The client must ask for RSA, not call Ed25519 a change.
+		opts := options(d)
+		opts.KnownHosts = d.Dir + "/known_hosts.rsa"
+		d.WriteKnownHosts(t, opts.KnownHosts, d.RSAHostKey)
+		if err := dial(t, opts); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("unknown key refused", func(t *testing.T) {
 		opts := options(d)
 		opts.KnownHosts = d.Dir + "/known_hosts.empty"
@@ -295,4 +308,108 @@ func TestRemoteHangDoesNotDelayLocal(t *testing.T) {
 
 func options(d *sshdtest.SSHD) Options {
 	return Options{Address: d.Addr, KeyFile: d.ClientKey, KnownHosts: d.KnownHosts, Timeout: 5 * time.Second}
+}
+
+// The USE report's root over SSH serves what the local host has.
+func TestUSERootMatchesLocal(t *testing.T) {
+	d := sshdtest.Start(t)
+	r, err := NewUSERoot(options(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	local, err := rootfs.New("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"/proc/sys/kernel/hostname", "/proc/self/mountinfo"} {
+		want, _ := local.ReadFile(name)
+		got, err := r.ReadFile(name)
+		if err != nil || (name != "/proc/self/mountinfo" && string(got) != string(want)) || len(got) == 0 {
+			t.Errorf("%s: remote %q, %v; local %q", name, prefix(got, 80), err, prefix(want, 80))
+		}
+	}
+	// MemTotal does not change; the rest of meminfo does.
+	memTotal := func(b []byte) string { line, _, _ := strings.Cut(string(b), "\n"); return line }
+	lm, _ := local.ReadFile("/proc/meminfo")
+	rm, err := r.ReadFile("/proc/meminfo")
+	if err != nil || memTotal(rm) != memTotal(lm) {
+		t.Errorf("meminfo: remote %q, %v; local %q", memTotal(rm), err, memTotal(lm))
+	}
+	for _, dir := range []string{"/sys/class/net", "/sys/block", "/proc/pressure"} {
+		le, lerr := local.ReadDir(dir)
+		re, rerr := r.ReadDir(dir)
+		if (lerr == nil) != (rerr == nil) || len(le) != len(re) {
+			t.Errorf("ReadDir(%s): remote %d entries (%v), local %d (%v)", dir, len(re), rerr, len(le), lerr)
+			continue
+		}
+		for i := range le {
+			if le[i].Name() != re[i].Name() || le[i].Type() != re[i].Type() {
+				t.Errorf("ReadDir(%s)[%d]: remote %s %v, local %s %v", dir, i, re[i].Name(), re[i].Type(), le[i].Name(), le[i].Type())
+			}
+		}
+	}
+	lt, _ := local.Readlink("/sys/class/net/lo")
+	if rt, err := r.Readlink("/sys/class/net/lo"); err != nil || rt != lt {
+		t.Errorf("Readlink lo: remote %q %v, local %q", rt, err, lt)
+	}
+	// A file the kernel refuses to read (a virtual NIC's speed: EINVAL) is
+	// absent, as an error locally; never an empty value.
+	if _, lerr := local.ReadFile("/sys/class/net/lo/speed"); lerr != nil {
+		if b, err := r.ReadFile("/sys/class/net/lo/speed"); err == nil {
+			t.Errorf("lo speed: remote %q, local error %v", b, lerr)
+		}
+	}
+	st := r.LastFetch()
+	t.Logf("USE fetch: %d files, %d bytes, %s", st.Files, st.Bytes, st.Duration)
+}
+
+// Authentication through ssh-agent (SSH_AUTH_SOCK), with no key file.
+func TestRemoteAuthBySSHAgent(t *testing.T) {
+	d := sshdtest.Start(t)
+	agentBin := testsvc.LookPath(t, "ssh-agent", "openssh-client")
+	addBin := testsvc.LookPath(t, "ssh-add", "openssh-client")
+	sock := d.Dir + "/agent.sock"
+	testsvc.Start(t, "ssh-agent", agentBin, "-D", "-a", sock)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("ssh-agent made no socket")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	opts := options(d)
+	opts.KeyFile = ""
+	t.Setenv("SSH_AUTH_SOCK", sock)
+	r, err := NewHostRoot(opts, Request{Files: []string{"/proc/loadavg"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Refresh(context.Background()); err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
+		t.Fatalf("empty agent: err = %v, want an authentication failure", err)
+	}
+	r.conn.retryAt = time.Time{} // no backoff wait in the test
+	cmd := exec.Command(addBin, d.ClientKey)
+	cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ssh-add: %v\n%s", err, out)
+	}
+	if err := r.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := r.ReadFile("/proc/loadavg"); err != nil || len(b) == 0 {
+		t.Fatalf("loadavg over an agent-authenticated connection: %q %v", b, err)
+	}
+	t.Setenv("SSH_AUTH_SOCK", "")
+	r2, _ := NewHostRoot(opts, Request{})
+	if err := r2.Refresh(context.Background()); err == nil || !strings.Contains(err.Error(), "SSH_AUTH_SOCK") {
+		t.Fatalf("no agent, no key: err = %v", err)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/pem"
 	"fmt"
 	"os"
@@ -30,8 +31,9 @@ type SSHD struct {
 	Addr       string // root@127.0.0.1:port
 	HostPort   string
 	Dir        string
-	HostKey    ssh.PublicKey
-	ClientKey  string // private key file
+	HostKey    ssh.PublicKey // Ed25519, the one in KnownHosts
+	RSAHostKey ssh.PublicKey // a second host key the server also offers
+	ClientKey  string        // private key file
 	ClientPub  ssh.PublicKey
 	KnownHosts string // known_hosts with the host key
 }
@@ -60,6 +62,28 @@ func WriteKey(t *testing.T, file string) ssh.PublicKey {
 
 // Start runs sshd until the test ends; it skips (or fails under
 // CGMON_TEST_REQUIRE=1) without root or without openssh-server.
+// writeRSAKey writes a new 2048-bit RSA private key and returns its public
+// half.
+func writeRSAKey(t *testing.T, file string) ssh.PublicKey {
+	t.Helper()
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "cgmon-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := ssh.NewPublicKey(&priv.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sp
+}
+
 func Start(t *testing.T) *SSHD {
 	t.Helper()
 	testsvc.RequireRoot(t)
@@ -71,6 +95,7 @@ func Start(t *testing.T) *SSHD {
 	dir := t.TempDir()
 	s := &SSHD{Dir: dir}
 	s.HostKey = WriteKey(t, filepath.Join(dir, "host_ed25519"))
+	s.RSAHostKey = writeRSAKey(t, filepath.Join(dir, "host_rsa"))
 	s.ClientKey = filepath.Join(dir, "client_ed25519")
 	s.ClientPub = WriteKey(t, s.ClientKey)
 	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), ssh.MarshalAuthorizedKey(s.ClientPub), 0o600); err != nil {
@@ -82,6 +107,7 @@ func Start(t *testing.T) *SSHD {
 	cfg := fmt.Sprintf(`Port %d
 ListenAddress 127.0.0.1
 HostKey %s/host_ed25519
+HostKey %s/host_rsa
 PidFile %s/sshd.pid
 AuthorizedKeysFile %s/authorized_keys
 StrictModes no
@@ -92,7 +118,7 @@ KbdInteractiveAuthentication no
 PubkeyAuthentication yes
 MaxStartups 100
 LogLevel VERBOSE
-`, port, dir, dir, dir)
+`, port, dir, dir, dir, dir)
 	conf := filepath.Join(dir, "sshd_config")
 	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
