@@ -126,6 +126,7 @@ type hostStatus struct {
 	LastError     string  `json:"last_error,omitempty"`
 	LastTimestamp string  `json:"last_timestamp,omitempty"`
 	FetchBytes    int     `json:"fetch_bytes"`
+	FetchWire     int     `json:"fetch_wire_bytes"`
 	FetchFiles    int     `json:"fetch_files"`
 	FetchSeconds  float64 `json:"fetch_seconds"`
 }
@@ -141,7 +142,7 @@ func registerHostRoutes(srv *server.Server, hosts []*remoteHost) {
 			st := rh.agent.Stats()
 			fs := rh.host.Root().LastFetch()
 			s := hostStatus{Name: rh.host.Name(), Address: rh.host.Root().Address().String(), Cycles: st.Cycles,
-				Errors: st.Errors, FetchBytes: fs.Bytes, FetchFiles: fs.Files, FetchSeconds: fs.Duration.Seconds()}
+				Errors: st.Errors, FetchBytes: fs.Bytes, FetchWire: fs.Wire, FetchFiles: fs.Files, FetchSeconds: fs.Duration.Seconds()}
 			if st.LastError != nil {
 				s.LastError = st.LastError.Error()
 			}

@@ -40,7 +40,11 @@ func TestCapture(t *testing.T) {
 	if !*capture {
 		t.Skip("-capture not given")
 	}
-	out, stderr := runLocal(t, Script(captureRequest))
+	wire, stderr := runLocal(t, Script(captureRequest))
+	out, err := Decode(wire, MaxOutput)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile("testdata/fetch-hybrid.out", out, 0o644); err != nil {
 		t.Fatal(err)
 	}

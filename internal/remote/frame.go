@@ -2,8 +2,10 @@ package remote
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"slices"
 	"strings"
@@ -66,6 +68,28 @@ func (t *Tree) Files() int { return len(t.files) }
 
 // Size returns the bytes of output the tree was parsed from.
 func (t *Tree) Size() int { return t.size }
+
+// Decode returns the script's output as Parse reads it: gunzipped when it
+// starts with gzip's magic bytes, else as it is. At most max bytes are
+// accepted.
+func Decode(out []byte, max int) ([]byte, error) {
+	if len(out) < 2 || out[0] != 0x1f || out[1] != 0x8b {
+		return out, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(out))
+	if err != nil {
+		return nil, fmt.Errorf("remote output: %w", err)
+	}
+	var buf bytes.Buffer
+	buf.Grow(8 * len(out))
+	if _, err := buf.ReadFrom(io.LimitReader(zr, int64(max)+1)); err != nil {
+		return nil, fmt.Errorf("remote output: gunzip: %w", err)
+	}
+	if buf.Len() > max {
+		return nil, fmt.Errorf("remote output exceeds %d MiB", max>>20)
+	}
+	return buf.Bytes(), nil
+}
 
 // Parse reads the fetch script's output. It is pure: bytes in, a tree out.
 func Parse(out []byte) (*Tree, error) {

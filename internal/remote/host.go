@@ -79,6 +79,7 @@ type HostRoot struct {
 	req  atomic.Pointer[fetchPlan]
 
 	lastBytes    atomic.Int64
+	lastWire     atomic.Int64
 	lastFiles    atomic.Int64
 	lastDuration atomic.Int64
 }
@@ -140,9 +141,13 @@ func (r *HostRoot) Request() Request { return r.req.Load().req }
 // fails at once with ErrBackingOff.
 func (r *HostRoot) Refresh(ctx context.Context) error {
 	start := time.Now()
-	out, stderr, err := r.conn.run(ctx, r.req.Load().script)
+	wire, stderr, err := r.conn.run(ctx, r.req.Load().script)
 	if err != nil {
 		return err
+	}
+	out, err := Decode(wire, MaxOutput)
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.addr, err)
 	}
 	t, err := Parse(out)
 	if err != nil {
@@ -151,6 +156,7 @@ func (r *HostRoot) Refresh(ctx context.Context) error {
 	t.dropUnreadable(stderr)
 	r.Swap(t)
 	r.lastBytes.Store(int64(len(out)))
+	r.lastWire.Store(int64(len(wire)))
 	r.lastFiles.Store(int64(t.Files()))
 	r.lastDuration.Store(int64(time.Since(start)))
 	return nil
@@ -158,14 +164,15 @@ func (r *HostRoot) Refresh(ctx context.Context) error {
 
 // FetchStats describe the last successful fetch.
 type FetchStats struct {
-	Bytes    int           // output bytes
+	Bytes    int           // output bytes, uncompressed
+	Wire     int           // output bytes as sent (gzipped when the host has gzip)
 	Files    int           // files returned
 	Duration time.Duration // from sending the script to the end of its output
 }
 
 // LastFetch returns the figures of the last successful Refresh.
 func (r *HostRoot) LastFetch() FetchStats {
-	return FetchStats{Bytes: int(r.lastBytes.Load()), Files: int(r.lastFiles.Load()), Duration: time.Duration(r.lastDuration.Load())}
+	return FetchStats{Bytes: int(r.lastBytes.Load()), Wire: int(r.lastWire.Load()), Files: int(r.lastFiles.Load()), Duration: time.Duration(r.lastDuration.Load())}
 }
 
 // Close drops the SSH connection.

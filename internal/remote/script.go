@@ -30,12 +30,13 @@ type TreeSpec struct {
 }
 
 // Script returns the POSIX sh script that prints req in the framing Parse
-// reads. It runs a handful of processes whatever the number of files:
-// head reads many files per run, and find batches them (-exec {} +).
+// reads, gzipped when the host has gzip (Decode undoes that). It runs a
+// handful of processes whatever the number of files: head reads many files
+// per run, and find batches them (-exec {} +).
 func Script(req Request) string {
 	var b strings.Builder
 	n := strconv.Itoa(rootfs.MaxFileSize)
-	b.WriteString("export LC_ALL=C\nprintf '\\000V1\\000'\n")
+	b.WriteString("export LC_ALL=C\ncgmon_fetch() {\nprintf '\\000V1\\000'\n")
 	if len(req.Files) > 0 {
 		b.WriteString("set --\nfor f in")
 		for _, f := range req.Files {
@@ -71,7 +72,10 @@ func Script(req Request) string {
 		}
 		b.WriteByte('\n')
 	}
-	b.WriteString("printf '\\000E\\000'\n")
+	b.WriteString("printf '\\000E\\000'\n}\n")
+	// Kernel text compresses about 7×; gzip is on nearly every host, and
+	// the output says by its first bytes whether it is compressed.
+	b.WriteString("if command -v gzip >/dev/null 2>&1; then cgmon_fetch | gzip -1; else cgmon_fetch; fi\n")
 	return b.String()
 }
 

@@ -1,8 +1,10 @@
 package remote
 
 import (
+	"bytes"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,7 +80,11 @@ func TestScriptReturnsExactFiles(t *testing.T) {
 	}
 	// The link is listed by the glob and read as its target's content.
 	want[filepath.Join(host, "link")] = "one\n"
-	out, stderr := runLocal(t, Script(req))
+	wire, stderr := runLocal(t, Script(req))
+	out, err := Decode(wire, MaxOutput)
+	if err != nil {
+		t.Fatal(err)
+	}
 	got, err := Parse(out)
 	if err != nil {
 		t.Fatalf("%v\nstderr: %s", err, stderr)
@@ -127,3 +133,50 @@ func TestScriptReturnsExactFiles(t *testing.T) {
 }
 
 func errorsIsNotExist(err error) bool { return err != nil && errorsIs(err, fs.ErrNotExist) }
+
+// Without gzip on the host the output comes plain, and reads the same.
+func TestScriptWithoutGzip(t *testing.T) {
+	bin := t.TempDir()
+	for _, prog := range []string{"sh", "head", "find", "printf", "readlink"} {
+		p, err := exec.LookPath(prog)
+		if err != nil {
+			t.Skipf("%s: %v", prog, err)
+		}
+		if err := os.Symlink(p, filepath.Join(bin, prog)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req := Request{Files: []string{"/proc/sys/kernel/hostname"}, Trees: []TreeSpec{{Dir: "/proc/sys/kernel/random", Names: []string{"boot_id"}}}}
+	var outs [][]byte
+	for _, path := range []string{os.Getenv("PATH"), bin} {
+		cmd := exec.Command(filepath.Join(bin, "sh"), "-s")
+		cmd.Env = []string{"PATH=" + path}
+		cmd.Stdin = strings.NewReader(Script(req))
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, out)
+	}
+	if !bytes.HasPrefix(outs[0], []byte{0x1f, 0x8b}) || !bytes.HasPrefix(outs[1], []byte("\x00V1\x00")) {
+		t.Fatalf("with gzip %q..., without %q...", prefix(outs[0], 8), prefix(outs[1], 8))
+	}
+	for _, wire := range outs {
+		out, err := Decode(wire, MaxOutput)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tree, err := Parse(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		host, _ := os.ReadFile("/proc/sys/kernel/hostname")
+		boot, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
+		if string(tree.files["/proc/sys/kernel/hostname"]) != string(host) || string(tree.files["/proc/sys/kernel/random/boot_id"]) != string(boot) {
+			t.Errorf("files %q", tree.files)
+		}
+	}
+	if _, err := Decode([]byte{0x1f, 0x8b, 1, 2, 3}, MaxOutput); err == nil {
+		t.Error("broken gzip decoded")
+	}
+}

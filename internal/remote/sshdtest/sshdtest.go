@@ -40,7 +40,7 @@ type SSHD struct {
 
 // WriteKey writes a new Ed25519 private key in OpenSSH format and returns
 // its public half.
-func WriteKey(t *testing.T, file string) ssh.PublicKey {
+func WriteKey(t testing.TB, file string) ssh.PublicKey {
 	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -64,7 +64,7 @@ func WriteKey(t *testing.T, file string) ssh.PublicKey {
 // CGMON_TEST_REQUIRE=1) without root or without openssh-server.
 // writeRSAKey writes a new 2048-bit RSA private key and returns its public
 // half.
-func writeRSAKey(t *testing.T, file string) ssh.PublicKey {
+func writeRSAKey(t testing.TB, file string) ssh.PublicKey {
 	t.Helper()
 	priv, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -84,7 +84,7 @@ func writeRSAKey(t *testing.T, file string) ssh.PublicKey {
 	return sp
 }
 
-func Start(t *testing.T) *SSHD {
+func Start(t testing.TB) *SSHD {
 	t.Helper()
 	testsvc.RequireRoot(t)
 	bin := testsvc.LookPath(t, "sshd", "openssh-server")
@@ -133,7 +133,7 @@ LogLevel VERBOSE
 }
 
 // WriteKnownHosts writes a known_hosts file that has key for the server.
-func (s *SSHD) WriteKnownHosts(t *testing.T, file string, key ssh.PublicKey) {
+func (s *SSHD) WriteKnownHosts(t testing.TB, file string, key ssh.PublicKey) {
 	t.Helper()
 	line := knownhosts.Line([]string{knownhosts.Normalize(s.HostPort)}, key) + "\n"
 	if err := os.WriteFile(file, []byte(line), 0o600); err != nil {
@@ -144,7 +144,7 @@ func (s *SSHD) WriteKnownHosts(t *testing.T, file string, key ssh.PublicKey) {
 // SignalAll sends sig to sshd's process group and to every process below
 // it: sshd puts each connection in a session of its own (setsid), so the
 // group alone is only the listener.
-func (s *SSHD) SignalAll(t *testing.T, sig syscall.Signal) {
+func (s *SSHD) SignalAll(t testing.TB, sig syscall.Signal) {
 	t.Helper()
 	if err := s.Proc.Signal(sig); err != nil {
 		t.Fatal(err)
