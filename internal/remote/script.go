@@ -38,22 +38,13 @@ func Script(req Request) string {
 	n := strconv.Itoa(rootfs.MaxFileSize)
 	b.WriteString("export LC_ALL=C\ncgmon_fetch() {\nprintf '\\000V1\\000'\n")
 	if len(req.Files) > 0 {
-		b.WriteString("set --\nfor f in")
-		for _, f := range req.Files {
-			b.WriteByte(' ')
-			b.WriteString(shellPattern(f))
-		}
-		b.WriteString("; do [ -f \"$f\" ] && set -- \"$@\" \"$f\"; done\n")
+		b.WriteString("set --\n")
+		forEach(&b, "f", req.Files, `[ -f "$f" ] && set -- "$@" "$f"`)
 		// /dev/null first: head prints headers only for more than one file.
 		b.WriteString("printf '\\000B\\000'\n[ $# -eq 0 ] || head -c " + n + " -- /dev/null \"$@\"\n")
 	}
 	if len(req.Links) > 0 {
-		b.WriteString("for l in")
-		for _, l := range req.Links {
-			b.WriteByte(' ')
-			b.WriteString(shellPattern(l))
-		}
-		b.WriteString("; do [ -L \"$l\" ] && { printf '\\000L%s\\000' \"$l\"; readlink -- \"$l\"; printf '\\000'; }; done\n")
+		forEach(&b, "l", req.Links, `[ -L "$l" ] && { printf '\000L%s\000' "$l"; readlink -- "$l"; printf '\000'; }`)
 	}
 	for _, t := range req.Trees {
 		// One walk per tree: directories are printed as they are found,
@@ -77,6 +68,15 @@ func Script(req Request) string {
 	// the output says by its first bytes whether it is compressed.
 	b.WriteString("if command -v gzip >/dev/null 2>&1; then cgmon_fetch | gzip -1; else cgmon_fetch; fi\n")
 	return b.String()
+}
+
+// forEach writes a loop of body over the names the patterns expand to.
+func forEach(b *strings.Builder, v string, patterns []string, body string) {
+	b.WriteString("for " + v + " in")
+	for _, p := range patterns {
+		b.WriteString(" " + shellPattern(p))
+	}
+	b.WriteString("; do " + body + "; done\n")
 }
 
 // shellQuote quotes s as one literal word of sh.

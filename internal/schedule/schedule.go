@@ -41,7 +41,7 @@ type Cron struct {
 // @every 30s) and a CRON_TZ= prefix. Day-of-month and day-of-week are ORed
 // when both are restricted, as Vixie cron and POSIX crontab do; the
 // library's default is AND.
-var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom |
+var parser = cron.MustNewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom |
 	cron.Month | cron.Dow | cron.Descriptor | cron.DowOrDom)
 
 // ParseCron parses a cron expression.

@@ -5,6 +5,7 @@ package sshdtest
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
@@ -42,26 +43,13 @@ type SSHD struct {
 // its public half.
 func WriteKey(t testing.TB, file string) ssh.PublicKey {
 	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	block, err := ssh.MarshalPrivateKey(priv, "cgmon-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(file, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sp, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sp
+	return writeKey(t, file, priv)
 }
 
-// Start runs sshd until the test ends; it skips (or fails under
-// CGMON_TEST_REQUIRE=1) without root or without openssh-server.
 // writeRSAKey writes a new 2048-bit RSA private key and returns its public
 // half.
 func writeRSAKey(t testing.TB, file string) ssh.PublicKey {
@@ -70,6 +58,11 @@ func writeRSAKey(t testing.TB, file string) ssh.PublicKey {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return writeKey(t, file, priv)
+}
+
+func writeKey(t testing.TB, file string, priv crypto.Signer) ssh.PublicKey {
+	t.Helper()
 	block, err := ssh.MarshalPrivateKey(priv, "cgmon-test")
 	if err != nil {
 		t.Fatal(err)
@@ -77,13 +70,15 @@ func writeRSAKey(t testing.TB, file string) ssh.PublicKey {
 	if err := os.WriteFile(file, pem.EncodeToMemory(block), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sp, err := ssh.NewPublicKey(&priv.PublicKey)
+	pub, err := ssh.NewPublicKey(priv.Public())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sp
+	return pub
 }
 
+// Start runs sshd until the test ends; it skips (or fails under
+// CGMON_TEST_REQUIRE=1) without root or without openssh-server.
 func Start(t testing.TB) *SSHD {
 	t.Helper()
 	testsvc.RequireRoot(t)
