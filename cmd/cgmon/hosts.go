@@ -111,6 +111,8 @@ func startHosts(ctx context.Context, opts []remote.Options, interval time.Durati
 		go func() {
 			defer wg.Done()
 			defer rh.host.Close()
+			// A cycle waiting on a slow host must not hold up the stop.
+			defer context.AfterFunc(ctx, func() { rh.host.Root().Close() })()
 			rh.agent.Run(ctx) // returns only when ctx is done
 		}()
 	}

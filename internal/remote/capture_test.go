@@ -24,8 +24,18 @@ var captureRequest = Request{
 
 // runLocal runs a fetch script with the local sh, as sshd would.
 func runLocal(t *testing.T, script string) (stdout, stderr []byte) {
+	return runWith(t, "", script)
+}
+
+// runWith runs a fetch script with the tools in dir (sh, find, head, ...),
+// or the system's when dir is empty.
+func runWith(t *testing.T, dir, script string) (stdout, stderr []byte) {
 	t.Helper()
 	cmd := exec.Command("sh", "-s")
+	if dir != "" {
+		cmd = exec.Command(dir+"/sh", "-s")
+		cmd.Env = []string{"PATH=" + dir}
+	}
 	cmd.Stdin = strings.NewReader(script)
 	var errb strings.Builder
 	cmd.Stderr = &errb

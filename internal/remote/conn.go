@@ -42,6 +42,8 @@ type conn struct {
 	log     *slog.Logger
 	now     func() time.Time
 
+	stop     context.Context // done once close was called: ends a fetch in flight
+	cancel   context.CancelFunc
 	mu       sync.Mutex // one fetch at a time
 	client   *ssh.Client
 	backoff  time.Duration
@@ -59,8 +61,12 @@ func (c *conn) run(ctx context.Context, script string) (stdout, stderr []byte, e
 	if now := c.now(); now.Before(c.retryAt) {
 		return nil, nil, fmt.Errorf("%s: %w (%s more): %w", c.addr, ErrBackingOff, c.retryAt.Sub(now).Round(time.Millisecond), c.lastErr)
 	}
+	if err := c.stop.Err(); err != nil {
+		return nil, nil, fmt.Errorf("%s: connection closed", c.addr)
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	defer context.AfterFunc(c.stop, cancel)()
 	if c.client == nil {
 		client, err := c.dial(ctx)
 		if err != nil {
@@ -190,6 +196,9 @@ func (c *conn) exec(ctx context.Context, client *ssh.Client, script string) ([]b
 	case <-ctx.Done():
 		client.Close() // unblocks the session goroutine
 		<-done
+		if c.stop.Err() != nil {
+			return nil, nil, fmt.Errorf("fetch from %s: connection closed", c.addr)
+		}
 		return nil, nil, fmt.Errorf("fetch from %s: no answer within %s", c.addr, c.timeout)
 	}
 }
@@ -229,8 +238,9 @@ func session(client *ssh.Client, script string) ([]byte, []byte, error) {
 	return stdout.Bytes(), stderr.b.Bytes(), nil
 }
 
-// close drops the connection.
+// close drops the connection; a fetch in flight ends at once.
 func (c *conn) close() error {
+	c.cancel()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.client == nil {

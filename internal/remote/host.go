@@ -113,11 +113,12 @@ func NewHostRoot(opts Options, req Request) (*HostRoot, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	stop, cancel := context.WithCancel(context.Background())
 	r := &HostRoot{
 		Root: NewRoot("ssh://" + addr.String()),
 		addr: addr,
 		conn: &conn{
-			addr: addr, keyFile: opts.KeyFile, timeout: opts.Timeout, log: log, now: time.Now,
+			addr: addr, keyFile: opts.KeyFile, timeout: opts.Timeout, log: log, now: time.Now, stop: stop, cancel: cancel,
 			keys: hostKeys{path: opts.KnownHosts, tofu: opts.TrustOnFirstUse, log: log},
 		},
 	}
@@ -175,7 +176,8 @@ func (r *HostRoot) LastFetch() FetchStats {
 	return FetchStats{Bytes: int(r.lastBytes.Load()), Wire: int(r.lastWire.Load()), Files: int(r.lastFiles.Load()), Duration: time.Duration(r.lastDuration.Load())}
 }
 
-// Close drops the SSH connection.
+// Close drops the SSH connection, ending a Refresh in flight; later
+// Refreshes fail.
 func (r *HostRoot) Close() error { return r.conn.close() }
 
 // Host is one remote host as an agent.Source: each Next fetches the host's

@@ -413,3 +413,37 @@ func TestRemoteAuthBySSHAgent(t *testing.T) {
 		t.Fatalf("no agent, no key: err = %v", err)
 	}
 }
+
+// Closing a host ends a fetch that waits on it, so that cgmon stops at
+// once even while a host hangs.
+func TestRemoteCloseEndsAHungFetch(t *testing.T) {
+	d := sshdtest.Start(t)
+	opts := options(d)
+	opts.Timeout = 30 * time.Second
+	r, err := NewHostRoot(opts, Request{Files: []string{"/proc/loadavg"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	d.SignalAll(t, syscall.SIGSTOP)
+	t.Cleanup(func() { d.SignalAll(t, syscall.SIGCONT) })
+	errc := make(chan error, 1)
+	go func() { errc <- r.Refresh(context.Background()) }()
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	r.Close()
+	select {
+	case err := <-errc:
+		if err == nil || !strings.Contains(err.Error(), "closed") {
+			t.Errorf("Refresh after Close: %v", err)
+		}
+		t.Logf("hung fetch ended %s after Close: %v", time.Since(start), err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not end a hung fetch within 5 s")
+	}
+	if err := r.Refresh(context.Background()); err == nil {
+		t.Error("Refresh after Close succeeded")
+	}
+}

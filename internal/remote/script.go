@@ -50,16 +50,18 @@ func Script(req Request) string {
 		// One walk per tree: directories are printed as they are found,
 		// files go to head in batches; each batch's output is framed
 		// before the next starts, because find waits for each command.
-		b.WriteString("find " + shellQuote(t.Dir) + " -xdev \\( -type d -exec printf '\\000D%s\\000' {} + \\)")
+		// No -exec inside parentheses: busybox find never runs a batched
+		// -exec there.
+		b.WriteString("find " + shellQuote(t.Dir) + " -xdev -type d -exec printf '\\000D%s\\000' {} +")
 		if len(t.Names) > 0 {
-			b.WriteString(" -o \\( -type f \\(")
+			b.WriteString(" -o -type f \\(")
 			for i, name := range t.Names {
 				if i > 0 {
 					b.WriteString(" -o")
 				}
 				b.WriteString(" -name " + shellQuote(escapeFindName(name)))
 			}
-			b.WriteString(" \\) -exec sh -c 'printf \"\\000B\\000\"; exec head -c " + n + " -- /dev/null \"$@\"' sh {} + \\)")
+			b.WriteString(" \\) -exec sh -c 'printf \"\\000B\\000\"; exec head -c " + n + " -- /dev/null \"$@\"' sh {} +")
 		}
 		b.WriteByte('\n')
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cgmon/cgmon/internal/testsvc"
 )
 
 func TestShellPattern(t *testing.T) {
@@ -30,9 +32,32 @@ func TestShellPattern(t *testing.T) {
 	}
 }
 
-// The script run by the local sh over a tree with hostile names returns
+// toolsets are the shells and tools the script is run with: the system's
+// (dash, GNU coreutils and findutils) and busybox's, as on a small or
+// embedded host.
+func toolsets(t *testing.T) map[string]string {
+	t.Helper()
+	sets := map[string]string{"system": ""}
+	bb := testsvc.LookPath(t, "busybox", "busybox-static")
+	dir := t.TempDir()
+	for _, prog := range []string{"sh", "head", "find", "printf", "readlink", "gzip"} {
+		if err := os.Symlink(bb, filepath.Join(dir, prog)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sets["busybox"] = dir
+	return sets
+}
+
+// The script run by a real sh over a tree with hostile names returns
 // exactly the files on disk, and runs nothing a name says.
 func TestScriptReturnsExactFiles(t *testing.T) {
+	for name, dir := range toolsets(t) {
+		t.Run(name, func(t *testing.T) { testScriptReturnsExactFiles(t, dir) })
+	}
+}
+
+func testScriptReturnsExactFiles(t *testing.T, tools string) {
 	top := t.TempDir()
 	tree := filepath.Join(top, "cg")
 	dirs := []string{"", "a b", "c:d", "it's", `q"uote`, "==> e <==", "$(touch pwned)", "a b/nested", "star*"}
@@ -80,7 +105,10 @@ func TestScriptReturnsExactFiles(t *testing.T) {
 	}
 	// The link is listed by the glob and read as its target's content.
 	want[filepath.Join(host, "link")] = "one\n"
-	wire, stderr := runLocal(t, Script(req))
+	wire, stderr := runWith(t, tools, Script(req))
+	if !bytes.HasPrefix(wire, []byte{0x1f, 0x8b}) {
+		t.Errorf("output not gzipped: %q", prefix(wire, 10))
+	}
 	out, err := Decode(wire, MaxOutput)
 	if err != nil {
 		t.Fatal(err)
