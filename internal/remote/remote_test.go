@@ -447,3 +447,42 @@ func TestRemoteCloseEndsAHungFetch(t *testing.T) {
 		t.Error("Refresh after Close succeeded")
 	}
 }
+
+// A cgroup made between two cycles appears in the next remote snapshot,
+// and one removed drops out, as locally.
+func TestRemoteFollowsCgroupsMadeAndRemoved(t *testing.T) {
+	h := testcg.Require(t)
+	g := h.NewGroup(t, "churn")
+	d := sshdtest.Start(t)
+	remote := newHost(t, HostOptions{Options: options(d)})
+	child := g.Path() + "/child"
+	if s := mustNext(t, remote); s.Find(g.Path()) == nil || s.Find(child) != nil {
+		t.Fatalf("first snapshot: group %v, child %v", s.Find(g.Path()) != nil, s.Find(child) != nil)
+	}
+	var dirs []string
+	t.Cleanup(func() {
+		for _, d := range dirs {
+			os.Remove(d)
+		}
+	})
+	for _, hi := range h.Hierarchies() {
+		dir := g.Dir(hi.Name) + "/child"
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+	}
+	s := mustNext(t, remote)
+	c := s.Find(child)
+	if c == nil || !c.Tasks.OK || c.Tasks.V != 0 {
+		t.Fatalf("made cgroup in the next snapshot: %+v", c)
+	}
+	for _, dir := range dirs {
+		if err := os.Remove(dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := mustNext(t, remote); s.Find(child) != nil || s.Find(g.Path()) == nil {
+		t.Fatalf("after rmdir: child %v, group %v", s.Find(child) != nil, s.Find(g.Path()) != nil)
+	}
+}
