@@ -486,3 +486,34 @@ func TestRemoteFollowsCgroupsMadeAndRemoved(t *testing.T) {
 		t.Fatalf("after rmdir: child %v, group %v", s.Find(child) != nil, s.Find(g.Path()) != nil)
 	}
 }
+
+// A host whose sshd is gone fails fast and then backs off: no cycle waits
+// on it, and it is not dialled again before the backoff ends.
+func TestRemoteDeadHostBacksOff(t *testing.T) {
+	d := sshdtest.Start(t)
+	remote := newHost(t, HostOptions{Options: options(d)})
+	mustNext(t, remote)
+	// Stop the listener and the open connection's processes.
+	for _, pid := range sshdtest.Descendants(d.Proc.Cmd.Process.Pid) {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	d.Proc.Kill()
+	start := time.Now()
+	_, err := remote.Next()
+	if err == nil || time.Since(start) > 2*time.Second {
+		t.Fatalf("dead host: err %v after %s, want a quick failure", err, time.Since(start))
+	}
+	t.Logf("dead host: %v", err)
+	start = time.Now()
+	_, err = remote.Next()
+	if !errors.Is(err, ErrBackingOff) || time.Since(start) > 100*time.Millisecond {
+		t.Fatalf("right after a failure: err %v after %s, want ErrBackingOff at once", err, time.Since(start))
+	}
+	time.Sleep(MinBackoff)
+	if _, err = remote.Next(); err == nil || errors.Is(err, ErrBackingOff) || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("after the backoff: err %v, want a new attempt refused", err)
+	}
+	if _, err = remote.Next(); !errors.Is(err, ErrBackingOff) || remote.root.conn.backoff != 2*MinBackoff {
+		t.Fatalf("after a second failure: err %v, backoff %s, want ErrBackingOff and %s", err, remote.root.conn.backoff, 2*MinBackoff)
+	}
+}

@@ -146,14 +146,14 @@ func (s *SSHD) SignalAll(t testing.TB, sig syscall.Signal) {
 	}
 	// Twice: a connection may have forked while the first pass ran.
 	for range 2 {
-		for _, pid := range descendants(s.Proc.Cmd.Process.Pid) {
+		for _, pid := range Descendants(s.Proc.Cmd.Process.Pid) {
 			_ = syscall.Kill(pid, sig)
 		}
 	}
 }
 
-// descendants lists the processes below pid, from /proc.
-func descendants(pid int) []int {
+// Descendants lists the processes below pid, from /proc.
+func Descendants(pid int) []int {
 	entries, _ := os.ReadDir("/proc")
 	parent := map[int]int{}
 	for _, e := range entries {
