@@ -8,6 +8,8 @@ require (
 	github.com/prometheus/client_model v0.6.2
 	github.com/prometheus/common v0.66.1
 	github.com/influxdata/line-protocol/v2 v2.2.1
+	github.com/netresearch/go-cron v0.9.1
+	golang.org/x/crypto v0.45.0
 	github.com/spf13/cobra v1.9.1
 	github.com/spf13/pflag v1.0.6
 	golang.org/x/sys v0.38.0

@@ -34,6 +34,8 @@ type runFlags struct {
 	metrics      bool
 	collectd     collectdRunFlags
 	sinks        sinkFlags
+	schedule     string
+	remote       hostFlags
 }
 
 func newRunCommand() *cobra.Command {
@@ -62,6 +64,14 @@ has no authentication or TLS yet):
   GET /metrics                 Prometheus metrics (cAdvisor's names; --metrics=false
                                leaves it out)
 
+With --schedule, samples are taken at the times of a cron expression
+("*/5 * * * *"; a leading seconds field is allowed: "*/10 * * * * *")
+instead of every --interval. Each --host user@host:port is read over SSH
+on the same schedule, with its own connection and agent:
+
+  GET /api/v1/hosts            the remote hosts: cycles, errors, last fetch
+  GET /api/v1/hosts/<name>     a remote host's latest snapshot
+
 SIGTERM or SIGINT stop it cleanly. Logs go to standard error.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runRun(cmd, f) },
@@ -77,6 +87,8 @@ SIGTERM or SIGINT stop it cleanly. Logs go to standard error.`,
 	fl.BoolVar(&f.metrics, "metrics", true, "serve Prometheus metrics at /metrics")
 	addCollectdFlags(fl, &f.collectd)
 	addSinkFlags(fl, &f.sinks)
+	fl.StringVar(&f.schedule, "schedule", "", "sample at the times of this cron expression instead of every --interval (\"*/5 * * * *\", seconds field optional)")
+	addHostFlags(fl, &f.remote, true)
 	return cmd
 }
 
@@ -90,6 +102,14 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	}
 	if _, _, err := f.sinks.options(); err != nil {
 		return err
+	}
+	sched, err := parseSchedule(f.schedule)
+	if err != nil {
+		return usageError{err}
+	}
+	hostOpts, err := f.remote.options(log)
+	if err != nil {
+		return usageError{err}
 	}
 	if err := server.CheckAddr(f.listen, f.listenPublic); err != nil {
 		if errors.Is(err, server.ErrNotLoopback) {
@@ -121,7 +141,7 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if f.listenPublic && !server.IsLoopbackAddr(ln.Addr()) {
 		log.Warn("serving the API on a non-loopback address: it has no authentication or TLS yet; anyone who can reach the port can read every cgroup", "addr", ln.Addr().String())
 	}
-	ag, err := agent.New(agent.Options{Source: eng, Interval: f.interval, Logger: log})
+	ag, err := agent.New(agent.Options{Source: eng, Interval: f.interval, Schedule: sched, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -143,7 +163,7 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if f.metrics {
 		metrics = promexport.Handler(promexport.New(promexport.Options{Source: ag, Sinks: promSinks}), log)
 	}
-	srv := server.New(server.Options{Source: ag, Interval: f.interval, Logger: log, Processes: hist, Metrics: metrics, Sinks: sinks.Stats})
+	srv := server.New(server.Options{Source: ag, Interval: ag.Interval(), Logger: log, Processes: hist, Metrics: metrics, Sinks: sinks.Stats})
 
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
@@ -151,6 +171,11 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	if err := sinks.start(ctx, &f.sinks, ag, log); err != nil {
 		return err
 	}
+	hosts, hostsDone, err := startHosts(ctx, hostOpts, f.interval, sched, f.devices, log)
+	if err != nil {
+		return err // no host agent was started
+	}
+	registerHostRoutes(srv, hosts)
 	agentDone := make(chan struct{})
 	go func() {
 		defer close(agentDone)
@@ -162,6 +187,7 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 		hist.Run(ctx) // returns only when ctx is done
 	}()
 	log.Info("serving", "addr", ln.Addr().String(), "rootfs", f.rootfs, "interval", f.interval.String(),
+		"schedule", ag.Schedule().String(), "hosts", len(hosts),
 		"cgroup_mode", string(eng.Collector().Layout().Mode), "version", versionString())
 	err = srv.Serve(ctx, ln)
 	cancel()
@@ -169,6 +195,7 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 	<-histDone
 	<-collectdDone
 	sinks.wait()
+	hostsDone()
 	if err != nil {
 		return err
 	}

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/cgmon/cgmon/internal/agent"
 	"github.com/cgmon/cgmon/internal/engine"
 	"github.com/cgmon/cgmon/internal/filter"
+	"github.com/cgmon/cgmon/internal/remote"
 	"github.com/cgmon/cgmon/internal/render"
 )
 
@@ -23,6 +26,7 @@ type snapshotFlags struct {
 	sort       string
 	raw        bool
 	pretty     bool
+	remote     hostFlags
 }
 
 func newSnapshotCommand() *cobra.Command {
@@ -49,6 +53,7 @@ snapshots, each --interval after the one before (JSON: one document a line).`,
 	fl.StringVar(&f.sort, "sort", "cpu", "table order: cpu, memory, tasks, io or path")
 	fl.BoolVar(&f.raw, "raw", false, "table: plain bytes instead of 1.5G")
 	fl.BoolVar(&f.pretty, "pretty", false, "json: indent the output")
+	addHostFlags(fl, &f.remote, false)
 	return cmd
 }
 
@@ -70,14 +75,14 @@ func runSnapshot(cmd *cobra.Command, f snapshotFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
-	eng, err := engine.New(engine.Options{Root: f.rootfs, ExcludedDevices: f.devices})
+	src, closeSrc, err := snapshotSource(cmd, f)
 	if err != nil {
 		return err
 	}
-	defer eng.Close()
+	defer closeSrc()
 
 	ctx := cmd.Context()
-	if _, err := eng.Next(); err != nil {
+	if _, err := src.Next(); err != nil {
 		return err
 	}
 	out := cmd.OutOrStdout()
@@ -89,7 +94,7 @@ func runSnapshot(cmd *cobra.Command, f snapshotFlags) error {
 			return nil // interrupted: what was printed stands
 		case <-ticker.C:
 		}
-		snap, err := eng.Next()
+		snap, err := src.Next()
 		if err != nil {
 			return err
 		}
@@ -107,4 +112,31 @@ func runSnapshot(cmd *cobra.Command, f snapshotFlags) error {
 		}
 	}
 	return nil
+}
+
+// snapshotSource is the local engine, or with --host the remote host.
+func snapshotSource(cmd *cobra.Command, f snapshotFlags) (agent.Source, func() error, error) {
+	if len(f.remote.hosts) == 0 {
+		eng, err := engine.New(engine.Options{Root: f.rootfs, ExcludedDevices: f.devices})
+		if err != nil {
+			return nil, nil, err
+		}
+		return eng, eng.Close, nil
+	}
+	if len(f.remote.hosts) > 1 {
+		return nil, nil, usageError{errors.New("--host: give one host")}
+	}
+	if cmd.Flags().Changed("rootfs") {
+		return nil, nil, usageError{errors.New("--rootfs and --host: give one")}
+	}
+	log, _ := newLogger(cmd.ErrOrStderr(), "warn", "text")
+	opts, err := f.remote.options(log)
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	h, err := remote.NewHost(remote.HostOptions{Options: opts[0], ExcludedDevices: f.devices})
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	return h, h.Close, nil
 }

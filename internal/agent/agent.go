@@ -1,5 +1,5 @@
-// Package agent has one job: run the engine at a fixed interval and publish
-// each snapshot. The latest snapshot is an atomic pointer that readers (the
+// Package agent has one job: run the engine on a schedule (a fixed interval
+// or a cron expression) and publish each snapshot. The latest snapshot is an atomic pointer that readers (the
 // HTTP API) load without ever waiting for the collector; consumers that want
 // every snapshot (history, push sinks) subscribe and are told through a
 // one-slot channel that the collector never blocks on.
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cgmon/cgmon/internal/model"
+	"github.com/cgmon/cgmon/internal/schedule"
 )
 
 // DefaultInterval is the time between two cycles when Options.Interval is 0.
@@ -31,8 +32,16 @@ type Options struct {
 	// Source is read once a cycle. Required.
 	Source Source
 	// Interval is the time between the starts of two cycles; 0 means
-	// DefaultInterval.
+	// DefaultInterval. Ignored when Schedule is set.
 	Interval time.Duration
+	// Schedule, when set, gives the cycle times instead of Interval (a cron
+	// expression from schedule.Parse). The first cycle still runs at once,
+	// so that the first scheduled snapshot has rates; rates always use the
+	// real time between the two samples.
+	Schedule schedule.Schedule
+	// Clock is the time source; nil means the system clock. Tests pass a
+	// fake one.
+	Clock schedule.Clock
 	// Logger receives cycle errors. Optional.
 	Logger *slog.Logger
 }
@@ -43,6 +52,8 @@ type Options struct {
 type Agent struct {
 	src      Source
 	interval time.Duration
+	sched    schedule.Schedule
+	clock    schedule.Clock
 	log      *slog.Logger
 
 	latest  atomic.Pointer[model.Snapshot]
@@ -72,20 +83,37 @@ func New(opts Options) (*Agent, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Agent{src: opts.Source, interval: opts.Interval, log: log}, nil
+	clock := opts.Clock
+	if clock == nil {
+		clock = schedule.RealClock{}
+	}
+	sched := opts.Schedule
+	if sched == nil {
+		sched = schedule.Every(opts.Interval)
+	} else {
+		opts.Interval = schedule.MinGap(sched, clock.Now())
+		if opts.Interval <= 0 {
+			return nil, fmt.Errorf("agent: schedule %s never fires", sched)
+		}
+	}
+	return &Agent{src: opts.Source, interval: opts.Interval, sched: sched, clock: clock, log: log}, nil
 }
 
-// Interval returns the time between two cycles.
+// Interval returns the time between two cycles; with a cron schedule, the
+// shortest gap between its next runs.
 func (a *Agent) Interval() time.Duration { return a.interval }
+
+// Schedule returns the schedule the agent runs on.
+func (a *Agent) Schedule() schedule.Schedule { return a.sched }
 
 // Latest returns the last published snapshot, or nil before the first. The
 // snapshot is immutable: callers must not change it.
 func (a *Agent) Latest() *model.Snapshot { return a.latest.Load() }
 
-// Run reads the source at once and then at every tick of the interval until
-// ctx is done, and returns nil then. A cycle that takes longer than the
-// interval makes the ticker drop the ticks it missed: cycles never pile up,
-// and the next one starts at the next tick. A failed cycle is counted and
+// Run reads the source at once and then at every time of the schedule until
+// ctx is done, and returns nil then. A cycle that runs past the next
+// scheduled time skips the times it missed: cycles never pile up, and the
+// next one starts at the next scheduled time. A failed cycle is counted and
 // logged, and the previous snapshot stays published. When Run returns, every
 // subscription's channel is closed.
 func (a *Agent) Run(ctx context.Context) error {
@@ -93,31 +121,39 @@ func (a *Agent) Run(ctx context.Context) error {
 		return errors.New("agent: Run called twice")
 	}
 	defer a.closeSubscriptions()
-	ticker := time.NewTicker(a.interval)
-	defer ticker.Stop()
+	last := a.clock.Now()
 	for {
 		a.cycle()
+		next, skipped := schedule.Following(a.sched, last, a.clock.Now())
+		if skipped > 0 {
+			a.overruns.Add(1)
+		}
+		if next.IsZero() {
+			a.log.Warn("schedule has no further run time; the agent stops sampling", "schedule", a.sched.String())
+			<-ctx.Done()
+			return nil
+		}
+		fired, stop := a.clock.NewTimer(next.Sub(a.clock.Now()))
 		select {
 		case <-ctx.Done():
+			stop()
 			return nil
-		case <-ticker.C:
+		case <-fired:
 		}
 		// A tick and cancellation can both be ready; cancellation wins.
 		if ctx.Err() != nil {
 			return nil
 		}
+		last = next
 	}
 }
 
 // cycle reads one snapshot and publishes it.
 func (a *Agent) cycle() {
-	start := time.Now()
+	start := a.clock.Now()
 	snap, err := a.src.Next()
-	d := time.Since(start)
+	d := a.clock.Now().Sub(start)
 	a.lastDuration.Store(int64(d))
-	if d > a.interval {
-		a.overruns.Add(1)
-	}
 	if err != nil {
 		n := a.errs.Add(1)
 		prev := a.lastErr.Swap(&err)
@@ -143,8 +179,8 @@ type Stats struct {
 	Cycles uint64
 	// Errors is the number of cycles that failed.
 	Errors uint64
-	// Overruns is the number of cycles that took longer than the interval
-	// (each made the ticker skip at least one tick).
+	// Overruns is the number of cycles that ran past the next scheduled
+	// time (each skipped at least one run).
 	Overruns uint64
 	// LastDuration is how long the last cycle took, failed or not.
 	LastDuration time.Duration

@@ -22,6 +22,11 @@ type Options struct {
 	// Root is the directory read as the host's "/": "" or "/" for the live
 	// host, "/rootfs" in a container, a fixture tree in tests.
 	Root string
+	// FS, when set, is read instead of the directory Root: a remote host's
+	// files (remote.Root). The engine does not close it. Such a root has
+	// no inotify, so the tree is walked every cycle, and container names
+	// are not looked up (the runtimes' files are not fetched).
+	FS rootfs.Root
 	// ExcludedDevices are block device name prefixes left out of IO; nil
 	// means cgroup.DefaultExcludedDevices.
 	ExcludedDevices []string
@@ -45,7 +50,7 @@ type Options struct {
 // Engine produces snapshots. It is not safe for concurrent use: one
 // goroutine drives it and publishes what it returns.
 type Engine struct {
-	root      *rootfs.Dir
+	root      *rootfs.Dir // nil when Options.FS is used
 	collector *cgroup.Collector
 	resolver  *identity.Resolver
 	enricher  *container.Enricher
@@ -55,6 +60,15 @@ type Engine struct {
 
 // New opens the root and detects its cgroup layout.
 func New(opts Options) (*Engine, error) {
+	if opts.FS != nil {
+		co := opts.Collector
+		co.Root, co.ExcludedDevices, co.Logger, co.NoWatch = opts.FS, opts.ExcludedDevices, opts.Logger, true
+		col, err := cgroup.New(co)
+		if err != nil {
+			return nil, fmt.Errorf("read cgroups under %s: %w", opts.FS, err)
+		}
+		return &Engine{collector: col}, nil
+	}
 	root, err := rootfs.New(opts.Root)
 	if err != nil {
 		return nil, err
@@ -146,6 +160,9 @@ func (e *Engine) Close() error {
 		e.host.close()
 	}
 	err := e.collector.Close()
+	if e.root == nil {
+		return err
+	}
 	if cerr := e.root.Close(); err == nil {
 		err = cerr
 	}
