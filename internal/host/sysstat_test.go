@@ -114,7 +114,7 @@ func TestCPUAgainstMpstat(t *testing.T) {
 	for _, c := range got.PerCPU {
 		byCPU[strconv.Itoa(c.CPU)] = c.CPUTimesPercent
 	}
-	busiest := 0.0
+	perCPUSum := 0.0
 	for _, row := range js.Sysstat.Hosts[0].Statistics[0].CPULoad {
 		id, _ := row["cpu"].(string)
 		ours, ok := byCPU[id]
@@ -139,13 +139,14 @@ func TestCPUAgainstMpstat(t *testing.T) {
 		}
 		t.Logf("cpu %-3s utilization: cgmon %6.2f %%, mpstat %6.2f %%", id, ours.UtilizationPercent.V, mUtil)
 		if id != "all" {
-			busiest = max(busiest, ours.UtilizationPercent.V)
+			perCPUSum += ours.UtilizationPercent.V
 		}
 	}
-	// Ground truth: the busy loop keeps one CPU fully busy (niced loads of
-	// other tests may share it, so "nearly").
-	if busiest < 90 {
-		t.Errorf("no CPU near 100 %% under a busy loop: busiest %.1f %%", busiest)
+	// Ground truth: the busy loop keeps one CPU's worth busy, though the
+	// scheduler may move it between CPUs while other test packages run, so
+	// the per-CPU figures must add up to at least nearly 100.
+	if perCPUSum < 90 {
+		t.Errorf("per-CPU utilization adds up to %.1f %% under a busy loop, want ≥ 90", perCPUSum)
 	}
 }
 
