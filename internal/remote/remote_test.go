@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -387,13 +388,17 @@ func TestRemoteAuthBySSHAgent(t *testing.T) {
 	addBin := testsvc.LookPath(t, "ssh-add", "openssh-client")
 	sock := d.Dir + "/agent.sock"
 	testsvc.Start(t, "ssh-agent", agentBin, "-D", "-a", sock)
+	// The socket file appears at bind(), before listen(): wait until it
+	// accepts a connection, or the first dial may be refused.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if _, err := os.Stat(sock); err == nil {
+		c, err := net.Dial("unix", sock)
+		if err == nil {
+			c.Close()
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("ssh-agent made no socket")
+			t.Fatalf("ssh-agent does not accept connections on %s: %v", sock, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
