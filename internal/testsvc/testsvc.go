@@ -93,7 +93,7 @@ type Process struct {
 	Name string
 	Cmd  *exec.Cmd
 
-	out  *syncBuffer
+	out  *Buffer
 	done chan struct{}
 	err  error // set before done is closed
 }
@@ -110,7 +110,7 @@ func Start(t testing.TB, name, program string, args ...string) *Process {
 // StartCmd is Start for a prepared command (environment, directory).
 func StartCmd(t testing.TB, name string, cmd *exec.Cmd) *Process {
 	t.Helper()
-	p := &Process{Name: name, Cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
+	p := &Process{Name: name, Cmd: cmd, out: &Buffer{}, done: make(chan struct{})}
 	cmd.Stdout = p.out
 	cmd.Stderr = p.out
 	if cmd.SysProcAttr == nil {
@@ -249,14 +249,15 @@ func RunErr(timeout time.Duration, program string, args ...string) (string, erro
 	return string(out), err
 }
 
-// syncBuffer is a bytes.Buffer safe for the writer goroutines of exec and a
-// reading test.
-type syncBuffer struct {
+// Buffer is a bytes.Buffer safe for concurrent writers and a reading test:
+// the output of a server, or the destination of a test's slog logger. It
+// keeps the last 512 KiB to 1 MiB.
+type Buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *Buffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Keep the last 1 MiB: a chatty server must not grow the test's memory.
@@ -268,7 +269,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()

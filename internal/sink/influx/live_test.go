@@ -1,10 +1,10 @@
 package influx
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/cgmon/cgmon/internal/testsvc"
 	"log/slog"
 	"math"
 	"strings"
@@ -75,23 +75,8 @@ func (la *liveAgent) snapshots() []*model.Snapshot {
 	return append([]*model.Snapshot(nil), la.snaps...)
 }
 
-// logBuffer collects a sink's log, and shows it when the test fails.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// logBuffer collects a test's log concurrently.
+type logBuffer struct{ testsvc.Buffer }
 
 // count returns the number of log lines containing s.
 func (l *logBuffer) count(s string) int {
