@@ -35,6 +35,21 @@ func lxcContainer(t *testing.T, hostNet bool) string {
 			t.Errorf("lxc-destroy %s: %v\n%s", name, err, out)
 		}
 	})
+	// The template's rcS runs udhcpc, which flushes the addresses of
+	// eth0 before it asks for a lease: with the host's network namespace
+	// that is the host's eth0 (it took this machine off the network), and
+	// on lxcbr0 DHCP failed on a CI machine (no lease in 30 s) while it
+	// works here. udhcpc goes; the container on lxcbr0 gets a static
+	// address that LXC sets before init runs.
+	rcS := "/var/lib/lxc/" + name + "/rootfs/etc/init.d/rcS"
+	script, err := os.ReadFile(rcS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script = regexp.MustCompile(`(?m)^.*udhcpc.*$`).ReplaceAll(script, nil)
+	if err := os.WriteFile(rcS, script, 0o744); err != nil {
+		t.Fatal(err)
+	}
 	conf := "/var/lib/lxc/" + name + "/config"
 	b, err := os.ReadFile(conf)
 	if err != nil {
@@ -44,20 +59,6 @@ func lxcContainer(t *testing.T, hostNet bool) string {
 		b = regexp.MustCompile(`(?m)^lxc\.net\.0\..*$`).ReplaceAll(b, nil)
 		b = append(b, "\nlxc.net.0.type = none\n"...)
 	} else {
-		// A static address that LXC sets before init runs, not one from
-		// lxc-net's dnsmasq: DHCP on lxcbr0 failed on a CI machine (no
-		// lease in 30 s) while it works here, and the test is about
-		// counters, not DHCP. The template's rcS runs udhcpc, whose
-		// deconfig step would flush the address: it goes.
-		rcS := "/var/lib/lxc/" + name + "/rootfs/etc/init.d/rcS"
-		script, err := os.ReadFile(rcS)
-		if err != nil {
-			t.Fatal(err)
-		}
-		script = regexp.MustCompile(`(?m)^.*udhcpc.*$`).ReplaceAll(script, nil)
-		if err := os.WriteFile(rcS, script, 0o744); err != nil {
-			t.Fatal(err)
-		}
 		// dnsmasq pings an address before it leases it, so another
 		// container on lxcbr0 does not get this one.
 		b = fmt.Appendf(b, "\nlxc.net.0.ipv4.address = 10.0.3.%d/24\nlxc.net.0.ipv4.gateway = 10.0.3.1\n", 100+rand.IntN(150))
