@@ -129,4 +129,12 @@ fi
 # Last, so that its summary closes the output.
 step "go test -race"
 SHORT=(); [ $QUICK = 1 ] && SHORT=(-short)
+routes_before=$(ip -4 route show default 2>/dev/null || true)
 go test -race -count=1 -timeout 20m "${SHORT[@]}" ./...
+# The container tests run busybox inits, one of them in the host's network
+# namespace; once one flushed the host's eth0. Fail loudly if a test left
+# the host without the default route it had.
+if [ "$(ip -4 route show default 2>/dev/null || true)" != "$routes_before" ]; then
+	echo "test.sh: the tests changed the host's default route: was '$routes_before', now '$(ip -4 route show default)'" >&2
+	exit 1
+fi
