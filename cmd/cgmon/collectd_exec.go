@@ -13,6 +13,7 @@ import (
 
 	"github.com/cgmon/cgmon/internal/agent"
 	"github.com/cgmon/cgmon/internal/engine"
+	"github.com/cgmon/cgmon/internal/config"
 	"github.com/cgmon/cgmon/internal/sink/collectd"
 )
 
@@ -55,7 +56,7 @@ Logs go to standard error, which collectd logs.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.rootfs, "rootfs", "/", "directory to read as the host's / (e.g. /rootfs in a container)")
 	fl.StringVar(&f.memory, "memory", string(collectd.MemoryCurrent), "pod_memory: current (usage − inactive_file, podman ≥ 5.6) or raw (usage, podman 4.x and collectd-libpod-stats)")
-	fl.StringVar(&f.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	fl.StringVar(&f.logLevel, "log-level", "warn", "log level: debug, info, warning, error or critical")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	return cmd
 }
@@ -73,10 +74,11 @@ func collectdInterval(env string) (time.Duration, error) {
 }
 
 func runCollectdExec(cmd *cobra.Command, f collectdExecFlags) error {
-	log, err := newLogger(cmd.ErrOrStderr(), f.logLevel, f.logFormat)
+	logger, err := newLogger(cmd.ErrOrStderr(), config.Logging{Level: f.logLevel, Format: f.logFormat})
 	if err != nil {
 		return usageError{err}
 	}
+	log := logger.Logger
 	mem, err := collectd.ParseMemory(f.memory)
 	if err != nil {
 		return usageError{fmt.Errorf("--memory: %w", err)}

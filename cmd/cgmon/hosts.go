@@ -63,7 +63,7 @@ func (f *hostFlags) options(log *slog.Logger) ([]remote.Options, error) {
 	return out, nil
 }
 
-// parseSchedule reads --schedule: a cron expression or a duration; empty
+// parseSchedule reads the schedule key (--schedule): a cron expression or a duration; empty
 // keeps the interval.
 func parseSchedule(spec string) (schedule.Schedule, error) {
 	if strings.TrimSpace(spec) == "" {
@@ -71,10 +71,10 @@ func parseSchedule(spec string) (schedule.Schedule, error) {
 	}
 	s, err := schedule.Parse(spec)
 	if err != nil {
-		return nil, fmt.Errorf("--schedule: %w", err)
+		return nil, fmt.Errorf("schedule: %w", err)
 	}
 	if gap := schedule.MinGap(s, time.Now()); gap < minRunInterval {
-		return nil, fmt.Errorf("--schedule %q: runs %s apart, at least %s wanted", spec, gap, minRunInterval)
+		return nil, fmt.Errorf("schedule %q: runs %s apart, at least %s wanted", spec, gap, minRunInterval)
 	}
 	return s, nil
 }

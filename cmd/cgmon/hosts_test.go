@@ -21,7 +21,7 @@ func TestScheduleAndHostFlagsBadInput(t *testing.T) {
 		{[]string{"run", "--schedule", "0 0 30 2 *"}, "never fires"},
 		{[]string{"run", "--host", "root@:22"}, "--host"},
 		{[]string{"run", "--host", "db1:99999"}, "bad port"},
-		{[]string{"run", "--host", "a@db1", "--host", "b@db1:2222"}, "given twice"},
+		{[]string{"run", "--host", "a@db1", "--host", "b@db1:2222"}, "two hosts have this name"},
 		{[]string{"run", "--host", "db1", "--host-timeout", "0s"}, "--host-timeout"},
 		{[]string{"snapshot", "--host", "a@x", "--host", "b@y"}, "one host"},
 		{[]string{"snapshot", "--host", "a@x", "--rootfs", "/"}, "--rootfs and --host"},

@@ -4,45 +4,80 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"time"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cgmon/cgmon/internal/agent"
 	"github.com/cgmon/cgmon/internal/companion"
+	"github.com/cgmon/cgmon/internal/config"
+	"github.com/cgmon/cgmon/internal/container"
 	"github.com/cgmon/cgmon/internal/engine"
 	"github.com/cgmon/cgmon/internal/promexport"
 	"github.com/cgmon/cgmon/internal/rootfs"
 	"github.com/cgmon/cgmon/internal/server"
+	"github.com/cgmon/cgmon/internal/sink/jsonexport"
 )
 
 // minRunInterval keeps a typo like --interval 5ms from turning the agent
 // into a busy loop.
-const minRunInterval = 100 * time.Millisecond
+const minRunInterval = config.MinInterval
 
-type runFlags struct {
-	interval     time.Duration
-	listen       string
-	listenPublic bool
-	rootfs       string
-	devices      []string
-	logLevel     string
-	logFormat    string
-	metrics      bool
-	collectd     collectdRunFlags
-	sinks        sinkFlags
-	schedule     string
-	remote       hostFlags
+// runExtras are run's flags that are not keys of the configuration.
+type runExtras struct {
+	configPath string
+	hosts      []string // --host: appended to hosts:
+}
+
+// bindRunFlags defines run's flags on fl, each bound to its key in c.
+// Called twice: on the command's flag set, and on a fresh set bound to
+// the loaded configuration, where the flags the user gave are replayed
+// (flags > environment > file > defaults).
+func bindRunFlags(fl *pflag.FlagSet, c *config.Config, x *runExtras) {
+	fl.StringVar(&x.configPath, "config", "", "configuration file: cgmon's YAML, LXC Monitor's YAML or cgtop_mon's environment file (default $CGMON_CONFIG)")
+	fl.DurationVar(&c.Interval, "interval", c.Interval, "time between two samples, the window of every rate (key interval)")
+	fl.StringVar(&c.Schedule, "schedule", c.Schedule, "sample at the times of this cron expression instead of every --interval (\"*/5 * * * *\", seconds field optional)")
+	fl.StringVar(&c.Listen, "listen", c.Listen, "host:port of the HTTP API (port 0 picks a free one)")
+	fl.BoolVar(&c.ListenPublic, "listen-public", c.ListenPublic, "allow a --listen address that is not loopback (the API has no authentication or TLS yet)")
+	fl.StringVar(&c.Rootfs, "rootfs", c.Rootfs, "directory to read as the host's / (e.g. /rootfs in a container)")
+	fl.StringSliceVar(&c.ExcludedDevices, "exclude-devices", c.ExcludedDevices, "block device name prefixes left out of IO figures")
+	fl.StringVar(&c.Logging.Level, "log-level", c.Logging.Level, "log level: debug, info, warning, error or critical")
+	fl.StringVar(&c.Logging.Format, "log-format", c.Logging.Format, "log format: text or json")
+	fl.StringVar(&c.Logging.File, "log-file", c.Logging.File, "log to this file, rotated by size, instead of standard error")
+	fl.BoolVar(&c.Prometheus.Enabled, "metrics", c.Prometheus.Enabled, "serve Prometheus metrics at /metrics")
+	fl.BoolVar(&c.Containers.Enabled, "containers", c.Containers.Enabled, "read each container's network, filesystem, processes and start time")
+	fl.StringVar(&c.JSONExport.File, "json-export", c.JSONExport.File, "write LXC Monitor's JSON export to this file (off when empty)")
+	bindInfluxFlags(fl, &c.InfluxDB)
+	bindCollectdFlags(fl, &c.Collectd)
+	fl.StringArrayVar(&x.hosts, "host", nil, "also read this remote host over SSH, user@host:port (repeatable)")
+	fl.StringVar(&c.SSH.KeyFile, "key-file", c.SSH.KeyFile, "SSH private key of the remote hosts; empty: the keys of ssh-agent (SSH_AUTH_SOCK)")
+	fl.StringVar(&c.SSH.KnownHosts, "known-hosts", c.SSH.KnownHosts, "known_hosts file the remote hosts' keys are checked against (default ~/.ssh/known_hosts)")
+	fl.BoolVar(&c.SSH.TrustOnFirstUse, "trust-on-first-use", c.SSH.TrustOnFirstUse, "accept and record the key of a host not in known_hosts (a changed key is refused always)")
+	fl.DurationVar(&c.SSH.Timeout, "host-timeout", c.SSH.Timeout, "longest wait for a remote host in one cycle, connecting included")
+}
+
+// flagKeys names the configuration key of each flag whose name is not the
+// key's, so that an error about the key says which flag set it.
+var flagKeys = map[string]string{
+	"exclude-devices": "excluded_devices", "log-level": "logging.log_level", "log-format": "logging.log_format",
+	"log-file": "logging.log_file", "host-timeout": "ssh.timeout", "host": "hosts",
+	"influxdb-url": "influxdb.url", "influxdb-api": "influxdb.api", "influxdb-database": "influxdb.database",
+	"influxdb-precision": "influxdb.precision", "influxdb-schema": "influxdb.schema", "influxdb-batch-size": "influxdb.batch_size",
+	"collectd-server": "collectd.server", "collectd-security-level": "collectd.security_level", "collectd-memory": "collectd.memory",
 }
 
 func newRunCommand() *cobra.Command {
-	var f runFlags
+	cfg := config.Defaults()
+	var x runExtras
 	cmd := &cobra.Command{
 		Use:   "run",
-		Short: "Run the agent: sample every cgroup at an interval and serve the HTTP API",
+		Short: "Run the agent: sample every cgroup at an interval, serve the HTTP API, feed the outputs",
 		Long: `run samples every cgroup every --interval and serves the latest snapshot
 over HTTP on --listen (loopback only unless --listen-public is given: the API
 has no authentication or TLS yet):
@@ -61,8 +96,14 @@ has no authentication or TLS yet):
                                A cgroup asked for is sampled every second and
                                kept (60 s of history, 16 cgroups at most) until
                                10 minutes after its last request.
+  GET /api/v1/sinks            the outputs' counters
   GET /metrics                 Prometheus metrics (cAdvisor's names; --metrics=false
                                leaves it out)
+
+Everything can also come from a configuration file (--config: cgmon's YAML,
+LXC Monitor's YAML or cgtop_mon's environment file) and from CGMON_* and
+CGTOP_MON_* environment variables; flags win over the environment, which
+wins over the file. "cgmon config check" prints the result.
 
 With --schedule, samples are taken at the times of a cron expression
 ("*/5 * * * *"; a leading seconds field is allowed: "*/10 * * * * *")
@@ -72,87 +113,220 @@ on the same schedule, with its own connection and agent:
   GET /api/v1/hosts            the remote hosts: cycles, errors, last fetch
   GET /api/v1/hosts/<name>     a remote host's latest snapshot
 
-SIGTERM or SIGINT stop it cleanly. Logs go to standard error.`,
+SIGHUP reloads the configuration: a bad one is logged and the running one
+kept. SIGTERM or SIGINT stop it cleanly.`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runRun(cmd, f) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runRun(cmd, x.configPath) },
 	}
-	fl := cmd.Flags()
-	fl.DurationVar(&f.interval, "interval", agent.DefaultInterval, "time between two samples (the window of every rate)")
-	fl.StringVar(&f.listen, "listen", server.DefaultAddr, "host:port of the HTTP API (port 0 picks a free one)")
-	fl.BoolVar(&f.listenPublic, "listen-public", false, "allow a --listen address that is not loopback (the API has no authentication or TLS yet)")
-	fl.StringVar(&f.rootfs, "rootfs", "/", "directory to read as the host's / (e.g. /rootfs in a container)")
-	fl.StringSliceVar(&f.devices, "exclude-devices", []string{"loop", "dm-"}, "block device name prefixes left out of IO figures")
-	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
-	fl.BoolVar(&f.metrics, "metrics", true, "serve Prometheus metrics at /metrics")
-	addCollectdFlags(fl, &f.collectd)
-	addSinkFlags(fl, &f.sinks)
-	fl.StringVar(&f.schedule, "schedule", "", "sample at the times of this cron expression instead of every --interval (\"*/5 * * * *\", seconds field optional)")
-	addHostFlags(fl, &f.remote, true)
+	bindRunFlags(cmd.Flags(), &cfg, &x)
 	return cmd
 }
 
-func runRun(cmd *cobra.Command, f runFlags) error {
-	if f.interval < minRunInterval {
-		return usageError{fmt.Errorf("--interval %s: must be at least %s", f.interval, minRunInterval)}
+// loadRunConfig builds run's configuration: defaults, the file, the
+// environment, then the flags given on the command line.
+func loadRunConfig(flags *pflag.FlagSet, path string, log *slog.Logger) (config.Config, error) {
+	if path == "" {
+		path = os.Getenv("CGMON_CONFIG")
 	}
-	log, err := newLogger(cmd.ErrOrStderr(), f.logLevel, f.logFormat)
+	cfg, warnings, err := config.Load(config.Sources{File: path, Env: os.Environ()})
 	if err != nil {
-		return usageError{err}
+		return cfg, err
 	}
-	if _, _, err := f.sinks.options(); err != nil {
-		return err
+	for _, w := range warnings {
+		log.Warn("configuration: " + w.String())
 	}
-	sched, err := parseSchedule(f.schedule)
-	if err != nil {
-		return usageError{err}
+	if err := applyFlags(flags, &cfg); err != nil {
+		return cfg, err
 	}
-	hostOpts, err := f.remote.options(log)
-	if err != nil {
-		return usageError{err}
+	if err := cfg.Validate(); err != nil {
+		return cfg, nameFlags(err, flags)
 	}
-	if err := server.CheckAddr(f.listen, f.listenPublic); err != nil {
+	if _, err := parseSchedule(cfg.Schedule); err != nil {
+		return cfg, nameFlags(err, flags)
+	}
+	if err := server.CheckAddr(cfg.Listen, cfg.ListenPublic); err != nil {
 		if errors.Is(err, server.ErrNotLoopback) {
-			err = fmt.Errorf("--listen: %w; pass --listen-public to serve on the network anyway", err)
+			err = fmt.Errorf("listen: %w; set listen_public (--listen-public) to serve on the network anyway", err)
 		} else {
-			err = fmt.Errorf("--listen: %w", err)
+			err = fmt.Errorf("listen: %w", err)
 		}
-		return usageError{err}
+		return cfg, nameFlags(err, flags)
 	}
+	return cfg, nil
+}
 
-	cd, err := newCollectdSink(f.collectd, f.interval, log)
+// applyFlags replays the flags the user gave onto cfg.
+func applyFlags(given *pflag.FlagSet, cfg *config.Config) error {
+	fresh := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	var x runExtras
+	bindRunFlags(fresh, cfg, &x)
+	var errs []error
+	given.Visit(func(f *pflag.Flag) {
+		to := fresh.Lookup(f.Name)
+		if to == nil {
+			return
+		}
+		if from, ok := f.Value.(pflag.SliceValue); ok {
+			errs = append(errs, to.Value.(pflag.SliceValue).Replace(from.GetSlice()))
+			return
+		}
+		if err := to.Value.Set(f.Value.String()); err != nil {
+			errs = append(errs, fmt.Errorf("--%s: %w", f.Name, err))
+		}
+	})
+	if given.Changed("influxdb-url") {
+		cfg.InfluxDB.Enabled = cfg.InfluxDB.URL != ""
+	}
+	if given.Changed("collectd-server") {
+		cfg.Collectd.Enabled = cfg.Collectd.Server != ""
+	}
+	for _, h := range x.hosts {
+		cfg.Hosts = append(cfg.Hosts, config.Host{Address: h})
+	}
+	return errors.Join(errs...)
+}
+
+// nameFlags adds to each error about a key the flag that set it.
+func nameFlags(err error, given *pflag.FlagSet) error {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	out := make([]error, 0, len(errs))
+	for _, e := range errs {
+		msg := e.Error()
+		given.Visit(func(f *pflag.Flag) {
+			key, ok := flagKeys[f.Name]
+			if !ok {
+				key = f.Name
+			}
+			if strings.HasPrefix(msg, key+":") || strings.HasPrefix(msg, key+" ") || (key == "hosts" && strings.HasPrefix(msg, "hosts[")) {
+				msg = "--" + f.Name + ": " + msg
+			}
+		})
+		out = append(out, errors.New(msg))
+	}
+	return errors.Join(out...)
+}
+
+func runRun(cmd *cobra.Command, configPath string) error {
+	boot, err := newLogger(cmd.ErrOrStderr(), config.Defaults().Logging)
 	if err != nil {
 		return err
+	}
+	cfg, err := loadRunConfig(cmd.Flags(), configPath, boot.Logger)
+	if err != nil {
+		return usageError{err}
+	}
+	log, err := newLogger(cmd.ErrOrStderr(), cfg.Logging)
+	if err != nil {
+		return usageError{err}
+	}
+	defer log.Close()
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	// waitReload returns the next good configuration after a SIGHUP, having
+	// called stop, or nil when ctx ends. A bad one is logged and the
+	// running one kept.
+	waitReload := func(ctx context.Context, stop context.CancelFunc) *config.Config {
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-hup:
+			}
+			log.Logger.Info("SIGHUP: reloading the configuration")
+			c, err := loadRunConfig(cmd.Flags(), configPath, log.Logger)
+			if err == nil {
+				err = log.Reconfigure(c.Logging)
+			}
+			if err != nil {
+				log.Logger.Error("reload failed; the running configuration stays", "err", err)
+				continue
+			}
+			stop()
+			return &c
+		}
+	}
+	running := cfg
+	var previous *config.Config // the configuration before the last reload
+	for {
+		next, cycles, err := runAgent(cmd.Context(), running, log.Logger, waitReload)
+		switch {
+		case err != nil && previous != nil && cycles == 0:
+			// The reloaded configuration does not start (its port is
+			// taken, say): back to the one that ran.
+			log.Logger.Error("the reloaded configuration failed to start; going back to the one before", "err", err)
+			running, previous = *previous, nil
+			if err := log.Reconfigure(running.Logging); err != nil {
+				return err
+			}
+			continue
+		case err != nil:
+			return err
+		case next == nil:
+			return nil // stopped by SIGTERM or SIGINT
+		}
+		log.Logger.Info("configuration reloaded; the collection and the outputs restart with it")
+		prev := running
+		running, previous = *next, &prev
+	}
+}
+
+// runAgent runs the agent, its API and its outputs on cfg until ctx ends
+// or waitReload returns a new configuration (after stopping it), which it
+// returns. cycles counts the samples taken.
+func runAgent(ctx context.Context, cfg config.Config, log *slog.Logger,
+	waitReload func(ctx context.Context, stop context.CancelFunc) *config.Config) (next *config.Config, cycles uint64, err error) {
+	sched, _ := parseSchedule(cfg.Schedule) // checked by loadRunConfig
+	cd, err := newCollectdSink(cfg.Collectd, cfg.Interval, log)
+	if err != nil {
+		return nil, 0, err
 	}
 	if cd != nil {
 		defer cd.Close()
 	}
-
-	eng, err := engine.New(engine.Options{Root: f.rootfs, ExcludedDevices: f.devices, Logger: log,
-		Host: &engine.HostOptions{ExcludedDevices: f.devices}}) // the USE view in every snapshot
+	eo := engine.Options{Root: cfg.Rootfs, ExcludedDevices: cfg.ExcludedDevices, Logger: log}
+	if cfg.Use.Enabled {
+		eo.Host = &engine.HostOptions{ExcludedDevices: cfg.ExcludedDevices, AnomalyWindow: cfg.Use.AnomalyWindow}
+	}
+	if cfg.Containers.Enabled {
+		c := cfg.Containers
+		eo.Containers = &container.Options{Network: c.Network, Filesystem: c.Filesystem, Swap: c.Swap,
+			Workers: c.Workers, Retries: c.Retries, DockerRoot: c.DockerRoot, Logger: log}
+		if c.Retries == 0 {
+			eo.Containers.Retries = -1 // container.Options: 0 is the default, negative none
+		}
+	}
+	eng, err := engine.New(eo)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	defer eng.Close()
-	ln, err := server.Listen(f.listen, f.listenPublic)
+	ln, err := server.Listen(cfg.Listen, cfg.ListenPublic)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	if f.listenPublic && !server.IsLoopbackAddr(ln.Addr()) {
+	if cfg.ListenPublic && !server.IsLoopbackAddr(ln.Addr()) {
 		log.Warn("serving the API on a non-loopback address: it has no authentication or TLS yet; anyone who can reach the port can read every cgroup", "addr", ln.Addr().String())
 	}
-	ag, err := agent.New(agent.Options{Source: eng, Interval: f.interval, Schedule: sched, Logger: log})
+	ag, err := agent.New(agent.Options{Source: eng, Interval: cfg.Interval, Schedule: sched, Logger: log})
 	if err != nil {
-		return err
+		ln.Close()
+		return nil, 0, err
 	}
-	root, err := rootfs.New(f.rootfs)
+	root, err := rootfs.New(cfg.Rootfs)
 	if err != nil {
-		return err
+		ln.Close()
+		return nil, 0, err
 	}
 	defer root.Close()
 	hist, err := companion.New(companion.Options{Root: root, Layout: eng.Collector().Layout(), Snapshots: ag, Logger: log})
 	if err != nil {
-		return err
+		ln.Close()
+		return nil, 0, err
 	}
 	var sinks sinkSet
 	var promSinks []promexport.Sink
@@ -160,20 +334,40 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 		promSinks = append(promSinks, cd)
 	}
 	var metrics http.Handler
-	if f.metrics {
+	if cfg.Prometheus.Enabled {
 		metrics = promexport.Handler(promexport.New(promexport.Options{Source: ag, Sinks: promSinks}), log)
 	}
 	srv := server.New(server.Options{Source: ag, Interval: ag.Interval(), Logger: log, Processes: hist, Metrics: metrics, Sinks: sinks.Stats})
 
-	ctx, cancel := context.WithCancel(cmd.Context())
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	collectdDone := runCollectd(ctx, cd, ag) // subscribed before the first snapshot
-	if err := sinks.start(ctx, &f.sinks, ag, log); err != nil {
-		return err
+	if err := sinks.start(ctx, cfg, ag, log); err != nil {
+		ln.Close()
+		return nil, 0, err
 	}
-	hosts, hostsDone, err := startHosts(ctx, hostOpts, f.interval, sched, f.devices, log)
+	var exportDone <-chan struct{} = closedChan()
+	if cfg.JSONExport.File != "" {
+		exportDone, err = jsonexport.Start(ctx, jsonexport.Options{Path: cfg.JSONExport.File,
+			MaxEntries: cfg.JSONExport.MaxEntries, MaxAge: cfg.JSONExport.MaxAge}, ag, log)
+		if err != nil {
+			ln.Close()
+			cancel()
+			sinks.wait()
+			return nil, 0, fmt.Errorf("json_export: %w", err)
+		}
+	}
+	hostOpts := cfg.RemoteOptions()
+	for i := range hostOpts {
+		hostOpts[i].Logger = log
+	}
+	hosts, hostsDone, err := startHosts(ctx, hostOpts, cfg.Interval, sched, cfg.ExcludedDevices, log)
 	if err != nil {
-		return err // no host agent was started
+		ln.Close()
+		cancel()
+		sinks.wait()
+		<-exportDone
+		return nil, 0, err // no host agent was started
 	}
 	registerHostRoutes(srv, hosts)
 	agentDone := make(chan struct{})
@@ -186,36 +380,30 @@ func runRun(cmd *cobra.Command, f runFlags) error {
 		defer close(histDone)
 		hist.Run(ctx) // returns only when ctx is done
 	}()
-	log.Info("serving", "addr", ln.Addr().String(), "rootfs", f.rootfs, "interval", f.interval.String(),
-		"schedule", ag.Schedule().String(), "hosts", len(hosts),
+	reloaded := make(chan *config.Config, 1)
+	go func() { reloaded <- waitReload(ctx, cancel) }()
+	log.Info("serving", "addr", ln.Addr().String(), "rootfs", cfg.Rootfs, "interval", cfg.Interval.String(),
+		"schedule", ag.Schedule().String(), "hosts", len(hosts), "containers", cfg.Containers.Enabled,
 		"cgroup_mode", string(eng.Collector().Layout().Mode), "version", versionString())
 	err = srv.Serve(ctx, ln)
 	cancel()
 	<-agentDone
 	<-histDone
 	<-collectdDone
+	<-exportDone
 	sinks.wait()
 	hostsDone()
-	if err != nil {
-		return err
-	}
+	next = <-reloaded
 	st := ag.Stats()
+	if err != nil {
+		return nil, st.Cycles, err
+	}
 	log.Info("stopped", "cycles", st.Cycles, "errors", st.Errors, "overruns", st.Overruns)
-	return nil
+	return next, st.Cycles, nil
 }
 
-// newLogger returns the slog logger of --log-level and --log-format.
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
-	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+func closedChan() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
 }

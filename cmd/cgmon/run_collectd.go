@@ -4,44 +4,37 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/cgmon/cgmon/internal/agent"
+	"github.com/cgmon/cgmon/internal/config"
 	"github.com/cgmon/cgmon/internal/sink/collectd"
 )
 
-// collectdPasswordEnv holds the password of --collectd-security-level sign
-// or encrypt: a flag would show it to everyone in ps.
-const collectdPasswordEnv = "CGMON_COLLECTD_PASSWORD"
-
-// collectdRunFlags are cgmon run's flags of the collectd output (the
-// collectd: section of the configuration).
-type collectdRunFlags struct {
-	server, securityLevel, username, memory string
+// bindCollectdFlags defines the flags of the collectd: keys. The password
+// of sign and encrypt comes from the file or $CGMON_COLLECTD_PASSWORD: a
+// flag would show it to everyone in ps.
+func bindCollectdFlags(fl *pflag.FlagSet, c *config.Collectd) {
+	fl.StringVar(&c.Server, "collectd-server", "", "send every container's cpu and memory to collectd's network plugin at host:port; turns the output on (key collectd.server)")
+	fl.StringVar(&c.SecurityLevel, "collectd-security-level", c.SecurityLevel, "collectd: none, sign or encrypt (password in $CGMON_COLLECTD_PASSWORD)")
+	fl.StringVar(&c.Username, "collectd-username", c.Username, "collectd: user name of sign and encrypt")
+	fl.StringVar(&c.Memory, "collectd-memory", c.Memory, "collectd pod_memory: current (usage − inactive_file, podman ≥ 5.6) or raw (usage, podman 4.x)")
 }
 
-func addCollectdFlags(fl *pflag.FlagSet, f *collectdRunFlags) {
-	fl.StringVar(&f.server, "collectd-server", "", "send every container's cpu and memory to collectd's network plugin at host:port (off when empty)")
-	fl.StringVar(&f.securityLevel, "collectd-security-level", "none", "collectd: none, sign or encrypt (password in $"+collectdPasswordEnv+")")
-	fl.StringVar(&f.username, "collectd-username", "", "collectd: user name of sign and encrypt")
-	fl.StringVar(&f.memory, "collectd-memory", string(collectd.MemoryCurrent), "collectd pod_memory: current (usage − inactive_file, podman ≥ 5.6) or raw (usage, podman 4.x)")
-}
-
-// newCollectdSink returns the sink the flags ask for, or nil when
-// --collectd-server is empty.
-func newCollectdSink(f collectdRunFlags, interval time.Duration, log *slog.Logger) (*collectd.Sink, error) {
-	if f.server == "" {
+// newCollectdSink returns the sink of the collectd: keys, or nil when the
+// output is off.
+func newCollectdSink(c config.Collectd, interval time.Duration, log *slog.Logger) (*collectd.Sink, error) {
+	if !c.Enabled {
 		return nil, nil
 	}
 	s, err := collectd.New(collectd.Options{
-		Server: f.server, SecurityLevel: f.securityLevel, Username: f.username, Password: os.Getenv(collectdPasswordEnv),
-		Memory: f.memory, Interval: interval, Logger: log,
+		Server: c.Server, SecurityLevel: c.SecurityLevel, Username: c.Username, Password: c.Password,
+		Memory: c.Memory, Hostname: c.Hostname, Interval: interval, Logger: log,
 	})
 	if err != nil {
-		return nil, usageError{fmt.Errorf("--collectd-*: %w", err)}
+		return nil, usageError{fmt.Errorf("collectd: %w", err)}
 	}
 	return s, nil
 }

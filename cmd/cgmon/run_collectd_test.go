@@ -19,12 +19,12 @@ import (
 )
 
 func TestRunCollectdBadInput(t *testing.T) {
-	t.Setenv(collectdPasswordEnv, "")
+	t.Setenv("CGMON_COLLECTD_PASSWORD", "")
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"--collectd-server", "127.0.0.1:1", "--collectd-security-level", "sign", "--collectd-username", "u"}, "needs a username and a password"},
+		{[]string{"--collectd-server", "127.0.0.1:1", "--collectd-security-level", "sign", "--collectd-username", "u"}, "needs collectd.username and collectd.password"},
 		{[]string{"--collectd-server", "127.0.0.1:1", "--collectd-security-level", "hmac"}, "want none, sign or encrypt"},
 		{[]string{"--collectd-server", "127.0.0.1:1", "--collectd-memory", "rss"}, "want current or raw"},
 		{[]string{"--collectd-server", "no-port"}, "missing port"},

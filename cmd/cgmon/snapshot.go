@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cgmon/cgmon/internal/agent"
+	"github.com/cgmon/cgmon/internal/config"
 	"github.com/cgmon/cgmon/internal/engine"
 	"github.com/cgmon/cgmon/internal/filter"
 	"github.com/cgmon/cgmon/internal/remote"
@@ -129,8 +130,8 @@ func snapshotSource(cmd *cobra.Command, f snapshotFlags) (agent.Source, func() e
 	if cmd.Flags().Changed("rootfs") {
 		return nil, nil, usageError{errors.New("--rootfs and --host: give one")}
 	}
-	log, _ := newLogger(cmd.ErrOrStderr(), "warn", "text")
-	opts, err := f.remote.options(log)
+	log, _ := newLogger(cmd.ErrOrStderr(), config.Logging{Level: "warn", Format: "text"})
+	opts, err := f.remote.options(log.Logger)
 	if err != nil {
 		return nil, nil, usageError{err}
 	}
