@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cgmon/cgmon/internal/agent"
-	"github.com/cgmon/cgmon/internal/engine"
 	"github.com/cgmon/cgmon/internal/config"
+	"github.com/cgmon/cgmon/internal/engine"
 	"github.com/cgmon/cgmon/internal/sink/collectd"
 )
 
