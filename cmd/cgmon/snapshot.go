@@ -9,6 +9,7 @@ import (
 
 	"github.com/cgmon/cgmon/internal/agent"
 	"github.com/cgmon/cgmon/internal/config"
+	"github.com/cgmon/cgmon/internal/container"
 	"github.com/cgmon/cgmon/internal/engine"
 	"github.com/cgmon/cgmon/internal/filter"
 	"github.com/cgmon/cgmon/internal/remote"
@@ -27,6 +28,7 @@ type snapshotFlags struct {
 	sort       string
 	raw        bool
 	pretty     bool
+	containers bool
 	remote     hostFlags
 }
 
@@ -54,6 +56,7 @@ snapshots, each --interval after the one before (JSON: one document a line).`,
 	fl.StringVar(&f.sort, "sort", "cpu", "table order: cpu, memory, tasks, io or path")
 	fl.BoolVar(&f.raw, "raw", false, "table: plain bytes instead of 1.5G")
 	fl.BoolVar(&f.pretty, "pretty", false, "json: indent the output")
+	fl.BoolVar(&f.containers, "containers", true, "read each container's network, filesystem, processes and start time (json)")
 	addHostFlags(fl, &f.remote, false)
 	return cmd
 }
@@ -118,7 +121,12 @@ func runSnapshot(cmd *cobra.Command, f snapshotFlags) error {
 // snapshotSource is the local engine, or with --host the remote host.
 func snapshotSource(cmd *cobra.Command, f snapshotFlags) (agent.Source, func() error, error) {
 	if len(f.remote.hosts) == 0 {
-		eng, err := engine.New(engine.Options{Root: f.rootfs, ExcludedDevices: f.devices})
+		o := engine.Options{Root: f.rootfs, ExcludedDevices: f.devices}
+		if f.containers {
+			co := container.DefaultOptions()
+			o.Containers = &co
+		}
+		eng, err := engine.New(o)
 		if err != nil {
 			return nil, nil, err
 		}
