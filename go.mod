@@ -13,6 +13,7 @@ require (
 	github.com/spf13/pflag v1.0.6
 	golang.org/x/crypto v0.45.0
 	golang.org/x/sys v0.38.0
+	gopkg.in/natefinch/lumberjack.v2 v2.2.1
 )
 
 require (
