@@ -3,6 +3,7 @@ module github.com/cgmon/cgmon
 go 1.26
 
 require (
+	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/google/go-cmp v0.7.0
 	github.com/influxdata/line-protocol/v2 v2.2.1
 	github.com/netresearch/go-cron v0.9.1
@@ -13,6 +14,7 @@ require (
 	github.com/spf13/pflag v1.0.6
 	golang.org/x/crypto v0.45.0
 	golang.org/x/sys v0.38.0
+	gopkg.in/natefinch/lumberjack.v2 v2.2.1
 )
 
 require (
