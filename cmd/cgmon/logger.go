@@ -1,64 +1,33 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 
 	"github.com/cgmon/cgmon/internal/config"
+	"github.com/cgmon/cgmon/internal/logging"
 )
 
-// runLogger is the agent's logger; Reconfigure changes its level on
-// reload. TEMPORARY until internal/logging lands (file, rotation, format
-// change on reload).
+// runLogger is a command's logger (internal/logging): Logger is handed
+// out, Reconfigure changes level, format and file in place on a reload.
 type runLogger struct {
 	Logger *slog.Logger
-	level  *slog.LevelVar
+	l      *logging.Logger
 }
 
+func loggingOptions(o config.Logging) logging.Options {
+	return logging.Options{Level: o.Level, Format: o.Format, File: o.File, MaxBytes: o.MaxBytes, BackupCount: o.BackupCount}
+}
+
+// newLogger returns the logger of o; without a log_file it writes to w.
 func newLogger(w io.Writer, o config.Logging) (*runLogger, error) {
-	lv, err := parseLevel(o.Level)
+	l, err := logging.New(w, loggingOptions(o))
 	if err != nil {
 		return nil, err
 	}
-	l := &runLogger{level: new(slog.LevelVar)}
-	l.level.Set(lv)
-	opts := &slog.HandlerOptions{Level: l.level}
-	switch o.Format {
-	case "text":
-		l.Logger = slog.New(slog.NewTextHandler(w, opts))
-	case "json":
-		l.Logger = slog.New(slog.NewJSONHandler(w, opts))
-	default:
-		return nil, fmt.Errorf("logging.log_format %q: want text or json", o.Format)
-	}
-	return l, nil
+	return &runLogger{Logger: l.Slog(), l: l}, nil
 }
 
-func parseLevel(s string) (slog.Level, error) {
-	switch strings.ToLower(s) {
-	case "debug":
-		return slog.LevelDebug, nil
-	case "info":
-		return slog.LevelInfo, nil
-	case "warn", "warning":
-		return slog.LevelWarn, nil
-	case "error":
-		return slog.LevelError, nil
-	case "critical":
-		return slog.LevelError + 4, nil
-	}
-	return 0, fmt.Errorf("logging.log_level %q: want debug, info, warning, error or critical", s)
-}
+func (r *runLogger) Reconfigure(o config.Logging) error { return r.l.Reconfigure(loggingOptions(o)) }
 
-func (l *runLogger) Reconfigure(o config.Logging) error {
-	lv, err := parseLevel(o.Level)
-	if err != nil {
-		return err
-	}
-	l.level.Set(lv)
-	return nil
-}
-
-func (l *runLogger) Close() error { return nil }
+func (r *runLogger) Close() error { return r.l.Close() }

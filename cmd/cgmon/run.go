@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -21,6 +22,7 @@ import (
 	"github.com/cgmon/cgmon/internal/engine"
 	"github.com/cgmon/cgmon/internal/promexport"
 	"github.com/cgmon/cgmon/internal/rootfs"
+	"github.com/cgmon/cgmon/internal/sdnotify"
 	"github.com/cgmon/cgmon/internal/server"
 	"github.com/cgmon/cgmon/internal/sink/jsonexport"
 )
@@ -238,12 +240,14 @@ func runRun(cmd *cobra.Command, configPath string) error {
 			case <-hup:
 			}
 			log.Logger.Info("SIGHUP: reloading the configuration")
+			sdnotify.Reloading()
 			c, err := loadRunConfig(cmd.Flags(), configPath, log.Logger)
 			if err == nil {
 				err = log.Reconfigure(c.Logging)
 			}
 			if err != nil {
 				log.Logger.Error("reload failed; the running configuration stays", "err", err)
+				sdnotify.Ready() // systemd waits for READY=1 after RELOADING=1
 				continue
 			}
 			stop()
@@ -267,6 +271,7 @@ func runRun(cmd *cobra.Command, configPath string) error {
 		case err != nil:
 			return err
 		case next == nil:
+			sdnotify.Stopping()
 			return nil // stopped by SIGTERM or SIGINT
 		}
 		log.Logger.Info("configuration reloaded; the collection and the outputs restart with it")
@@ -382,9 +387,19 @@ func runAgent(ctx context.Context, cfg config.Config, log *slog.Logger,
 	}()
 	reloaded := make(chan *config.Config, 1)
 	go func() { reloaded <- waitReload(ctx, cancel) }()
+	// systemd's watchdog (WatchdogSec) restarts an agent whose cycle hangs;
+	// a long wait for the next time of a cron schedule is not a hang.
+	hang := max(3*cfg.Interval, time.Minute)
+	go func() {
+		if err := sdnotify.Watchdog(ctx, func() bool { return ag.Busy() < hang }); err != nil {
+			log.Warn("systemd watchdog: off", "err", err)
+		}
+	}()
 	log.Info("serving", "addr", ln.Addr().String(), "rootfs", cfg.Rootfs, "interval", cfg.Interval.String(),
 		"schedule", ag.Schedule().String(), "hosts", len(hosts), "containers", cfg.Containers.Enabled,
 		"cgroup_mode", string(eng.Collector().Layout().Mode), "version", versionString())
+	sdnotify.Ready()
+	sdnotify.Status(fmt.Sprintf("serving on %s, sampling every %s", ln.Addr(), ag.Interval()))
 	err = srv.Serve(ctx, ln)
 	cancel()
 	<-agentDone

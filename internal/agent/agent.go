@@ -61,6 +61,7 @@ type Agent struct {
 
 	cycles, errs, overruns atomic.Uint64
 	lastDuration           atomic.Int64 // nanoseconds
+	cycleStart             atomic.Int64 // unix nanoseconds of the cycle running now; 0 between cycles
 	lastErr                atomic.Pointer[error]
 
 	mu   sync.Mutex // guards subs and done; the collector holds it only for non-blocking sends
@@ -151,7 +152,9 @@ func (a *Agent) Run(ctx context.Context) error {
 // cycle reads one snapshot and publishes it.
 func (a *Agent) cycle() {
 	start := a.clock.Now()
+	a.cycleStart.Store(start.UnixNano())
 	snap, err := a.src.Next()
+	a.cycleStart.Store(0)
 	d := a.clock.Now().Sub(start)
 	a.lastDuration.Store(int64(d))
 	if err != nil {
@@ -171,6 +174,17 @@ func (a *Agent) cycle() {
 	a.latest.Store(snap)
 	a.cycles.Add(1)
 	a.notify(snap)
+}
+
+// Busy returns how long the cycle running now has been running, 0 between
+// cycles: a watchdog tells a hung read from a long wait for the next
+// scheduled time by it.
+func (a *Agent) Busy() time.Duration {
+	start := a.cycleStart.Load()
+	if start == 0 {
+		return 0
+	}
+	return a.clock.Now().Sub(time.Unix(0, start))
 }
 
 // Stats describe the agent's own health.

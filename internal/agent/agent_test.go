@@ -252,3 +252,27 @@ func TestAgentDrivesTheEngine(t *testing.T) {
 		t.Fatalf("latest snapshot %+v: want demo.service and rates", s)
 	}
 }
+
+func TestBusyMeasuresTheCycleRunningNow(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int32
+	src := sourceFunc(func() (*model.Snapshot, error) {
+		if calls.Add(1) == 2 {
+			<-release // the second cycle hangs until the test lets it go
+		}
+		return &model.Snapshot{Timestamp: time.Now()}, nil
+	})
+	a, stop := start(t, agent.Options{Source: src, Interval: 50 * time.Millisecond})
+	defer stop()
+	waitFor(t, "the hung cycle", func() bool { return calls.Load() == 2 })
+	time.Sleep(100 * time.Millisecond)
+	if b := a.Busy(); b < 100*time.Millisecond || b > 10*time.Second {
+		t.Errorf("Busy %s during a cycle hung for 100 ms", b)
+	}
+	close(release)
+	waitFor(t, "the cycle after", func() bool { return a.Stats().Cycles >= 2 })
+	time.Sleep(5 * time.Millisecond)
+	if b := a.Busy(); b > 40*time.Millisecond {
+		t.Errorf("Busy %s between cycles, want 0 (or a cycle just started)", b)
+	}
+}
