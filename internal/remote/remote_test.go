@@ -197,7 +197,7 @@ func TestRemoteHostKeyPolicy(t *testing.T) {
 		}
 		t.Log(err)
 		opts.KnownHosts = d.Dir + "/no/such/known_hosts"
-		if err := dial(t, opts); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		if err := dial(t, opts); !errors.Is(err, ErrHostKeyUnknown) || !strings.Contains(err.Error(), "does not exist") {
 			t.Fatalf("missing known_hosts: err = %v", err)
 		}
 	})
