@@ -353,6 +353,22 @@ func TestUSERootMatchesLocal(t *testing.T) {
 	if err != nil || memTotal(rm) != memTotal(lm) {
 		t.Errorf("meminfo: remote %q, %v; local %q", memTotal(rm), err, memTotal(lm))
 	}
+	// The errors leg's files: /proc/interrupts (its first line names the
+	// CPUs), and the SCSI error counts of the disks that have one.
+	li, _ := local.ReadFile("/proc/interrupts")
+	ri, err := r.ReadFile("/proc/interrupts")
+	if err != nil || memTotal(ri) != memTotal(li) || memTotal(li) == "" {
+		t.Errorf("interrupts: remote %q, %v; local %q", memTotal(ri), err, memTotal(li))
+	}
+	disks, _ := local.ReadDir("/sys/block")
+	for _, d := range disks {
+		name := "/sys/block/" + d.Name() + "/device/ioerr_cnt"
+		if _, lerr := local.ReadFile(name); lerr == nil {
+			if _, err := r.ReadFile(name); err != nil {
+				t.Errorf("%s: remote %v, local readable", name, err)
+			}
+		}
+	}
 	for _, dir := range []string{"/sys/class/net", "/sys/block", "/proc/pressure"} {
 		le, lerr := local.ReadDir(dir)
 		re, rerr := r.ReadDir(dir)
