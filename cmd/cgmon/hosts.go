@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cgmon/cgmon/internal/agent"
+	"github.com/cgmon/cgmon/internal/config"
 	"github.com/cgmon/cgmon/internal/remote"
 	"github.com/cgmon/cgmon/internal/render"
 	"github.com/cgmon/cgmon/internal/schedule"
@@ -61,6 +64,50 @@ func (f *hostFlags) options(log *slog.Logger) ([]remote.Options, error) {
 			TrustOnFirstUse: f.tofu, Timeout: f.timeout, Logger: log})
 	}
 	return out, nil
+}
+
+// hostHint adds to a remote host's error what to do about it on the
+// command line: internal/remote's messages name the configuration keys.
+func hostHint(err error) error {
+	switch {
+	case errors.Is(err, remote.ErrHostKeyUnknown):
+		return fmt.Errorf("%w; on the command line: --known-hosts FILE, or --trust-on-first-use", err)
+	case strings.Contains(err.Error(), "unable to authenticate"):
+		// x/crypto/ssh has no error type for it, only this text.
+		return fmt.Errorf("%w; the host refused the key: check --key-file (or the keys of ssh-agent) against the user's authorized_keys there", err)
+	}
+	return err
+}
+
+// oneShotLog is the logger of a command that reads a remote host and ends
+// at its first error, which it prints: the notes announcing a retry (they
+// carry retry_in) are dropped, since none comes. The rest, such as a key
+// trusted on first use, stay.
+func oneShotLog(w io.Writer) *slog.Logger {
+	log, _ := newLogger(w, config.Logging{Level: "warn", Format: "text"})
+	return slog.New(noRetryNotes{log.Logger.Handler()})
+}
+
+type noRetryNotes struct{ slog.Handler }
+
+func (h noRetryNotes) Handle(ctx context.Context, r slog.Record) error {
+	retry := false
+	r.Attrs(func(a slog.Attr) bool {
+		retry = a.Key == "retry_in"
+		return !retry
+	})
+	if retry {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h noRetryNotes) WithAttrs(as []slog.Attr) slog.Handler {
+	return noRetryNotes{h.Handler.WithAttrs(as)}
+}
+
+func (h noRetryNotes) WithGroup(name string) slog.Handler {
+	return noRetryNotes{h.Handler.WithGroup(name)}
 }
 
 // parseSchedule reads the schedule key (--schedule): a cron expression or a duration; empty

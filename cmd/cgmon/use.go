@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -11,8 +13,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cgmon/cgmon/internal/agent"
 	"github.com/cgmon/cgmon/internal/engine"
 	"github.com/cgmon/cgmon/internal/model"
+	"github.com/cgmon/cgmon/internal/remote"
 	"github.com/cgmon/cgmon/internal/render"
 	"github.com/cgmon/cgmon/internal/use"
 )
@@ -27,6 +31,7 @@ type useFlags struct {
 	anomalyWindow time.Duration
 	all           bool
 	pretty        bool
+	remote        hostFlags
 }
 
 func newUseCommand() *cobra.Command {
@@ -45,14 +50,15 @@ agent, not in a single report.
 Formats: table (one screen; cgroups only when not ok unless --all), json
 (the snapshot's "host" object and the cgroups, as cgmon snapshot), names
 (one "<base>.<hostname>.resources.… value unix-time" line per figure: the
-Graphite plaintext protocol).`,
+Graphite plaintext protocol).
+
+With --host user@host:port the report is of that host, read over SSH
+(agentless: one connection, one command per reading, nothing installed
+there), named after the host part of the address. Its host key must be in
+--known-hosts unless --trust-on-first-use; no wait for it lasts longer than
+--host-timeout.`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runUse(cmd, f, func() (*engine.Engine, error) {
-				return engine.New(engine.Options{Root: f.rootfs, ExcludedDevices: f.devices, NoNames: true,
-					Host: &engine.HostOptions{ExcludedDevices: f.devices, AnomalyWindow: f.anomalyWindow}})
-			})
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runUse(cmd, f) },
 	}
 	fl := cmd.Flags()
 	fl.DurationVar(&f.interval, "interval", time.Second, "time between the two samples (the window of every rate)")
@@ -64,13 +70,13 @@ Graphite plaintext protocol).`,
 	fl.DurationVar(&f.anomalyWindow, "anomaly-window", time.Hour, "span of the rolling baseline behind anomaly flags (config use.anomaly_window)")
 	fl.BoolVar(&f.all, "all", false, "table: also list the cgroups whose checks are all ok")
 	fl.BoolVar(&f.pretty, "pretty", false, "json: indent the output")
+	addHostFlags(fl, &f.remote, false)
 	return cmd
 }
 
-// runUse prints USE reports from the engine newEngine returns: the local
-// host here, a remote one when another command passes an engine reading
-// through a different root.
-func runUse(cmd *cobra.Command, f useFlags, newEngine func() (*engine.Engine, error)) error {
+// runUse prints USE reports of the local host, or with --host of a remote
+// one.
+func runUse(cmd *cobra.Command, f useFlags) error {
 	switch f.format {
 	case "table", "json", "names":
 	default:
@@ -85,13 +91,13 @@ func runUse(cmd *cobra.Command, f useFlags, newEngine func() (*engine.Engine, er
 	if f.anomalyWindow < time.Minute {
 		return usageError{fmt.Errorf("--anomaly-window %s: must be at least 1m", f.anomalyWindow)}
 	}
-	eng, err := newEngine()
+	src, closeSrc, err := useSource(cmd, f)
 	if err != nil {
 		return err
 	}
-	defer eng.Close()
-	if _, err := eng.Next(); err != nil {
-		return err
+	defer closeSrc()
+	if _, err := src.Next(); err != nil {
+		return interrupted(cmd, err)
 	}
 	out := bufio.NewWriter(cmd.OutOrStdout())
 	defer out.Flush()
@@ -103,9 +109,9 @@ func runUse(cmd *cobra.Command, f useFlags, newEngine func() (*engine.Engine, er
 			return nil
 		case <-ticker.C:
 		}
-		snap, err := eng.Next()
+		snap, err := src.Next()
 		if err != nil {
-			return err
+			return interrupted(cmd, err)
 		}
 		switch f.format {
 		case "json":
@@ -126,6 +132,58 @@ func runUse(cmd *cobra.Command, f useFlags, newEngine func() (*engine.Engine, er
 		}
 	}
 	return nil
+}
+
+// useSource is the local engine with its host view, or with --host the
+// remote host with its USE view: both make the same report.
+func useSource(cmd *cobra.Command, f useFlags) (agent.Source, func() error, error) {
+	if len(f.remote.hosts) == 0 {
+		eng, err := engine.New(engine.Options{Root: f.rootfs, ExcludedDevices: f.devices, NoNames: true,
+			Host: &engine.HostOptions{ExcludedDevices: f.devices, AnomalyWindow: f.anomalyWindow}})
+		if err != nil {
+			return nil, nil, err
+		}
+		return eng, eng.Close, nil
+	}
+	if len(f.remote.hosts) > 1 {
+		return nil, nil, usageError{errors.New("--host: give one host")}
+	}
+	if cmd.Flags().Changed("rootfs") {
+		return nil, nil, usageError{errors.New("--rootfs and --host: give one")}
+	}
+	opts, err := f.remote.options(oneShotLog(cmd.ErrOrStderr()))
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	h, err := remote.NewHost(remote.HostOptions{Options: opts[0], ExcludedDevices: f.devices,
+		USE: &remote.USEOptions{AnomalyWindow: f.anomalyWindow}})
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	// An interrupt ends a fetch in flight at once, not at --host-timeout.
+	stop := context.AfterFunc(cmd.Context(), func() { h.Root().Close() })
+	return remoteSource{h}, func() error { stop(); return h.Close() }, nil
+}
+
+// remoteSource is a remote host whose errors say what to do about them on
+// the command line.
+type remoteSource struct{ h *remote.Host }
+
+func (s remoteSource) Next() (*model.Snapshot, error) {
+	snap, err := s.h.Next()
+	if err != nil {
+		return nil, hostHint(err)
+	}
+	return snap, nil
+}
+
+// interrupted turns the error of a reading cut short by an interrupt into
+// a quiet end: what was printed stands.
+func interrupted(cmd *cobra.Command, err error) error {
+	if cmd.Context().Err() != nil {
+		return nil
+	}
+	return err
 }
 
 // writeNames writes one Graphite plaintext line per check.

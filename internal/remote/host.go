@@ -56,14 +56,17 @@ type Options struct {
 // host name, the swap devices, and block device names.
 var cgroupFiles = []string{"/proc/self/mountinfo", "/proc/sys/kernel/hostname", "/proc/swaps", "/sys/dev/block/*/uevent"}
 
-// USEFiles are the host-wide files of the USE report (internal/hostfs):
-// pass them as HostOptions.Files to have them in every fetch.
+// USEFiles are the host-wide files of the USE report (internal/host reads
+// them; HostOptions.USE has them in every fetch). /proc/interrupts, the
+// disks' ioerr_cnt and the EDAC counts are the errors leg: machine checks,
+// SCSI command failures, memory errors.
 var USEFiles = []string{
-	"/proc/stat", "/proc/meminfo", "/proc/vmstat", "/proc/loadavg", "/proc/diskstats",
+	"/proc/stat", "/proc/meminfo", "/proc/vmstat", "/proc/loadavg", "/proc/interrupts", "/proc/diskstats",
 	"/proc/net/dev", "/proc/net/snmp", "/proc/pressure/*", "/proc/self/mountinfo",
 	"/proc/sys/kernel/hostname", "/sys/class/net/*/speed",
 	"/sys/block/*/stat", "/sys/block/*/size", "/sys/block/*/queue/rotational",
-	"/sys/block/*/queue/logical_block_size",
+	"/sys/block/*/queue/logical_block_size", "/sys/block/*/device/ioerr_cnt",
+	"/sys/devices/system/edac/mc/mc*/ce_count", "/sys/devices/system/edac/mc/mc*/ue_count",
 }
 
 // USELinks are the links of USEFiles' directories: a NIC or disk whose link
@@ -191,6 +194,7 @@ type Host struct {
 	excluded []string
 	log      *slog.Logger
 	eng      *engine.Engine
+	use      *useView // nil without HostOptions.USE
 }
 
 // HostOptions add to Options what the agent reads of a host.
@@ -201,6 +205,9 @@ type HostOptions struct {
 	Files, Links []string
 	// ExcludedDevices as engine.Options.
 	ExcludedDevices []string
+	// USE, when set, adds the host-wide USE view to every snapshot and
+	// USEFiles and USELinks to every fetch.
+	USE *USEOptions
 }
 
 // NewHost returns the source of a remote host. It connects at the first
@@ -218,8 +225,16 @@ func NewHost(opts HostOptions) (*Host, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Host{root: root, name: name, files: opts.Files, links: opts.Links,
-		excluded: opts.ExcludedDevices, log: log.With("host", name)}, nil
+	h := &Host{root: root, name: name, files: opts.Files, links: opts.Links,
+		excluded: opts.ExcludedDevices, log: log.With("host", name)}
+	if opts.USE != nil {
+		h.files = append(slices.Clone(USEFiles), h.files...)
+		h.links = append(slices.Clone(USELinks), h.links...)
+		if h.use, err = newUSEView(root, *opts.USE, opts.ExcludedDevices, h.log); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
 }
 
 // Name returns the host's name in snapshots.
@@ -246,6 +261,9 @@ func (h *Host) Next() (*model.Snapshot, error) {
 		return nil, fmt.Errorf("%s: %w", h.name, err)
 	}
 	snap.Hostname = h.name
+	if h.use != nil {
+		h.use.add(snap)
+	}
 	return snap, nil
 }
 
@@ -311,15 +329,21 @@ func (h *Host) Close() error {
 	if h.eng != nil {
 		err = h.eng.Close()
 	}
+	if h.use != nil {
+		if cerr := h.use.close(); err == nil {
+			err = cerr
+		}
+	}
 	if cerr := h.root.Close(); err == nil {
 		err = cerr
 	}
 	return err
 }
 
-// NewUSERoot returns a remote host's files for the USE report
-// (`cgmon use --host`): USEFiles and USELinks, fetched in one command by
-// each Refresh, which the report calls before each reading.
+// NewUSERoot returns a remote host's USE files alone, without its cgroups:
+// USEFiles and USELinks, fetched in one command by each Refresh, for a
+// reader of the host files (host.New). `cgmon use --host` reads the
+// cgroups too, through NewHost with HostOptions.USE.
 func NewUSERoot(opts Options) (*HostRoot, error) {
 	return NewHostRoot(opts, Request{Files: USEFiles, Links: USELinks})
 }

@@ -43,7 +43,9 @@ func (h *hostKeys) load() (ssh.HostKeyCallback, error) {
 		return nil, fmt.Errorf("known_hosts %s: %w", h.path, err)
 	}
 	if !h.tofu {
-		return nil, fmt.Errorf("known_hosts %s does not exist: add the host's key (ssh-keyscan -p PORT HOST >> %s, after checking its fingerprint) or set trust_on_first_use: true", h.path, h.path)
+		// Every host's key is unknown then: the same sentinel as one
+		// missing from the file, so callers give the same advice.
+		return nil, fmt.Errorf("%w: known_hosts %s does not exist: add the host's key (ssh-keyscan -p PORT HOST >> %s, after checking its fingerprint) or set trust_on_first_use: true", ErrHostKeyUnknown, h.path, h.path)
 	}
 	knownHostsMu.Lock()
 	defer knownHostsMu.Unlock()

@@ -197,7 +197,7 @@ func TestRemoteHostKeyPolicy(t *testing.T) {
 		}
 		t.Log(err)
 		opts.KnownHosts = d.Dir + "/no/such/known_hosts"
-		if err := dial(t, opts); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		if err := dial(t, opts); !errors.Is(err, ErrHostKeyUnknown) || !strings.Contains(err.Error(), "does not exist") {
 			t.Fatalf("missing known_hosts: err = %v", err)
 		}
 	})
@@ -352,6 +352,22 @@ func TestUSERootMatchesLocal(t *testing.T) {
 	rm, err := r.ReadFile("/proc/meminfo")
 	if err != nil || memTotal(rm) != memTotal(lm) {
 		t.Errorf("meminfo: remote %q, %v; local %q", memTotal(rm), err, memTotal(lm))
+	}
+	// The errors leg's files: /proc/interrupts (its first line names the
+	// CPUs), and the SCSI error counts of the disks that have one.
+	li, _ := local.ReadFile("/proc/interrupts")
+	ri, err := r.ReadFile("/proc/interrupts")
+	if err != nil || memTotal(ri) != memTotal(li) || memTotal(li) == "" {
+		t.Errorf("interrupts: remote %q, %v; local %q", memTotal(ri), err, memTotal(li))
+	}
+	disks, _ := local.ReadDir("/sys/block")
+	for _, d := range disks {
+		name := "/sys/block/" + d.Name() + "/device/ioerr_cnt"
+		if _, lerr := local.ReadFile(name); lerr == nil {
+			if _, err := r.ReadFile(name); err != nil {
+				t.Errorf("%s: remote %v, local readable", name, err)
+			}
+		}
 	}
 	for _, dir := range []string{"/sys/class/net", "/sys/block", "/proc/pressure"} {
 		le, lerr := local.ReadDir(dir)
