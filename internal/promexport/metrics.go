@@ -93,7 +93,33 @@ var cgroupMetrics = []cgroupMetric{
 	{"container_oom_events_total", "Count of processes killed by the OOM killer in the container (memory.events oom_kill, memory.oom_control oom_kill).", counter,
 		func(c *model.Cgroup) (float64, bool) { return count(c.Memory.OOMKillsTotal) }},
 
+	// Read through a running container's process, on its own cgroup
+	// (container.go has its network and filesystem figures).
+	{"container_processes", "Number of processes (not threads) running inside the container.", gauge,
+		func(c *model.Cgroup) (float64, bool) { return count(c.Processes) }},
+	{"container_start_time_seconds", "Start time of the container (of its init process) since unix epoch in seconds.", gauge,
+		func(c *model.Cgroup) (float64, bool) {
+			if c.Container == nil || c.Container.StartedAt.IsZero() {
+				return 0, false
+			}
+			return float64(c.Container.StartedAt.UnixNano()) / 1e9, true
+		}},
+
 	// cgmon's own.
+	{"cgmon_container_paused", "1 when the container is paused (its cgroup frozen), 0 when it runs.", gauge,
+		func(c *model.Cgroup) (float64, bool) {
+			if c.Container == nil || c.Container.State == "" {
+				return 0, false
+			}
+			return b2f(c.Container.State == "paused"), true
+		}},
+	{"cgmon_container_host_network", "1 when the container shares the host's network namespace (it then has no container_network_* series: they would be the host's), 0 when it has its own.", gauge,
+		func(c *model.Cgroup) (float64, bool) {
+			if c.Network == nil {
+				return 0, false
+			}
+			return b2f(c.Network.HostNetwork), true
+		}},
 	{"cgmon_cpu_limit_cores", "CFS quota as a number of CPUs (quota / period); +Inf when unlimited.", gauge,
 		func(c *model.Cgroup) (float64, bool) { return infLimit(c.CPU.LimitCores) }},
 	{"cgmon_cpu_throttled_ratio", "Share of the CFS periods of the agent's last interval in which the cgroup was throttled (0 to 1).", gauge,
@@ -134,6 +160,8 @@ type descs struct {
 
 	psiTotal [3][2]*prometheus.Desc // [resource][some (cAdvisor's waiting), full (stalled)]
 
+	container containerDescs
+
 	snapTime, snapCgroups, snapInterval               *prometheus.Desc
 	cycles, cycleErrors, cycleOverruns, cycleDuration *prometheus.Desc
 
@@ -155,6 +183,7 @@ func newDescs() *descs {
 	d.fsWriteBytes = prometheus.NewDesc("container_fs_writes_bytes_total", "Cumulative count of bytes written to a block device.", dev, nil)
 	d.fsReads = prometheus.NewDesc("container_fs_reads_total", "Cumulative count of read requests to a block device.", dev, nil)
 	d.fsWrites = prometheus.NewDesc("container_fs_writes_total", "Cumulative count of write requests to a block device.", dev, nil)
+	d.container = newContainerDescs(with)
 	for i, r := range pressureResources {
 		d.psiTotal[i][0] = prometheus.NewDesc("container_pressure_"+r+"_waiting_seconds_total",
 			"Total time some tasks in the cgroup waited for "+r+" (PSI some total).", cgroupLabels, nil)
@@ -191,6 +220,7 @@ func (d *descs) describe(ch chan<- *prometheus.Desc) {
 		ch <- d.psiTotal[i][0]
 		ch <- d.psiTotal[i][1]
 	}
+	d.container.describe(ch)
 }
 
 func (d *descs) collectAgent(ch chan<- prometheus.Metric, st agent.Stats) {
@@ -259,6 +289,7 @@ func (d *descs) collectCgroup(ch chan<- prometheus.Metric, r *renderer, c *model
 			ch <- r.metric(d.psiTotal[ri][k], counter, line.TotalSeconds, base)
 		}
 	}
+	d.container.collect(ch, r, c, id, name, runtime)
 }
 
 // deviceLabel is cAdvisor's device label: the device node's path.

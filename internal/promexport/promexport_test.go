@@ -104,8 +104,9 @@ func promtoolCheck(t *testing.T, body []byte) {
 	}
 }
 
-// TestFixtureScrape renders the v2 fixture: every figure of every cgroup is
-// there with the snapshot's value, and only then.
+// TestFixtureScrape renders the v2 fixture, its containers with network
+// and filesystem figures: every figure of every cgroup is there with the
+// snapshot's value, and only then.
 func TestFixtureScrape(t *testing.T) {
 	snap := fixtureSnapshot(t)
 	body := scrape(t, New(Options{Source: staticSource{snap}}))
@@ -130,6 +131,7 @@ func TestFixtureScrape(t *testing.T) {
 				t.Errorf("container_fs_writes_bytes_total{id=%q,device=/dev/%s} = %v, %v; want %d", c.Path, d.Device, got, ok, d.WriteBytesTotal)
 			}
 		}
+		checkContainerSeries(t, f, c)
 		if c.PSI.Memory.Full.OK {
 			got, ok := f.find("container_pressure_memory_stalled_seconds_total", "id", c.Path)
 			if !ok || got != c.PSI.Memory.Full.TotalSeconds {
@@ -139,6 +141,9 @@ func TestFixtureScrape(t *testing.T) {
 	}
 	if _, ok := f.find("container_memory_usage_bytes", "id", "/"); ok {
 		t.Error("the v2 root has no memory.current, yet container_memory_usage_bytes{id=\"/\"} is there")
+	}
+	if n := len(f["container_network_receive_bytes_total"].GetMetric()); n != 3 {
+		t.Errorf("%d container_network_receive_bytes_total series, want 3 (eth0 of the podman, LXC and containerd containers)", n)
 	}
 	if v, ok := f.find("cgmon_snapshot_cgroups"); !ok || v != float64(len(snap.Cgroups)) {
 		t.Errorf("cgmon_snapshot_cgroups = %v, %v; want %d", v, ok, len(snap.Cgroups))

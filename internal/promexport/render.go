@@ -10,11 +10,12 @@ import (
 
 // Label names, as the label pairs point to them.
 var (
-	labelCPU     = "cpu"
-	labelDevice  = "device"
-	labelID      = "id"
-	labelName    = "name"
-	labelRuntime = "runtime"
+	labelCPU       = "cpu"
+	labelDevice    = "device"
+	labelID        = "id"
+	labelInterface = "interface"
+	labelName      = "name"
+	labelRuntime   = "runtime"
 )
 
 // pair is a label: a pointer to one of the names above and a value.
