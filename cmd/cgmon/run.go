@@ -398,8 +398,19 @@ func runAgent(ctx context.Context, cfg config.Config, log *slog.Logger,
 	log.Info("serving", "addr", ln.Addr().String(), "rootfs", cfg.Rootfs, "interval", cfg.Interval.String(),
 		"schedule", ag.Schedule().String(), "hosts", len(hosts), "containers", cfg.Containers.Enabled,
 		"cgroup_mode", string(eng.Collector().Layout().Mode), "version", versionString())
-	sdnotify.Ready()
-	sdnotify.Status(fmt.Sprintf("serving on %s, sampling every %s", ln.Addr(), ag.Interval()))
+	go func() {
+		// READY=1 once the first cycle is done, so that units ordered after
+		// cgmon find data in the API.
+		for ag.Stats().Cycles+ag.Stats().Errors == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		sdnotify.Ready()
+		sdnotify.Status(fmt.Sprintf("serving on %s, sampling every %s", ln.Addr(), ag.Interval()))
+	}()
 	err = srv.Serve(ctx, ln)
 	cancel()
 	<-agentDone
