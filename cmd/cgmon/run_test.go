@@ -67,9 +67,15 @@ func (p *cgmonProcess) stderr() string {
 // environment, as a container would.
 func startCgmon(t *testing.T, bin string, args ...string) *cgmonProcess {
 	t.Helper()
+	return startCgmonEnv(t, bin, []string{}, args...)
+}
+
+// startCgmonEnv is startCgmon with the environment env.
+func startCgmonEnv(t *testing.T, bin string, env []string, args ...string) *cgmonProcess {
+	t.Helper()
 	p := &cgmonProcess{cmd: exec.Command(bin, args...), addr: make(chan string, 1), done: make(chan struct{})}
 	p.cmd.Dir = t.TempDir()
-	p.cmd.Env = []string{}
+	p.cmd.Env = env
 	r, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
