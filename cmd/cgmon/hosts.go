@@ -130,29 +130,43 @@ func parseSchedule(spec string) (schedule.Schedule, error) {
 // hangs holds up only its own cycle. Sinks subscribe to each host's agent
 // as to the local one; snapshots carry the host's name.
 type remoteHost struct {
-	host  *remote.Host
-	agent *agent.Agent
+	host    *remote.Host
+	agent   *agent.Agent
+	metrics http.Handler // the host's /metrics; nil when Prometheus is off
 }
 
-// startHosts starts one agent per remote host on the local agent's
-// schedule. wait returns when every agent has stopped (ctx done) and its
-// connection is closed.
-func startHosts(ctx context.Context, opts []remote.Options, interval time.Duration, sched schedule.Schedule,
-	devices []string, log *slog.Logger) (hosts []*remoteHost, wait func(), err error) {
-	var wg sync.WaitGroup
-	wait = func() { wg.Wait() }
+// newHosts makes one agent per remote host on the local agent's
+// schedule; runHosts starts them.
+func newHosts(opts []remote.Options, interval time.Duration, sched schedule.Schedule,
+	devices []string, log *slog.Logger) ([]*remoteHost, error) {
+	var hosts []*remoteHost
 	for _, o := range opts {
 		h, err := remote.NewHost(remote.HostOptions{Options: o, ExcludedDevices: devices})
 		if err != nil {
-			return nil, wait, err
+			closeHosts(hosts)
+			return nil, err
 		}
 		ag, err := agent.New(agent.Options{Source: h, Interval: interval, Schedule: sched, Logger: log.With("host", h.Name())})
 		if err != nil {
 			h.Close()
-			return nil, wait, err
+			closeHosts(hosts)
+			return nil, err
 		}
 		hosts = append(hosts, &remoteHost{host: h, agent: ag})
 	}
+	return hosts, nil
+}
+
+func closeHosts(hosts []*remoteHost) {
+	for _, rh := range hosts {
+		rh.host.Close()
+	}
+}
+
+// runHosts runs the hosts' agents until ctx is done; wait returns when
+// every one has stopped and its connection is closed.
+func runHosts(ctx context.Context, hosts []*remoteHost) (wait func()) {
+	var wg sync.WaitGroup
 	for _, rh := range hosts {
 		wg.Add(1)
 		go func() {
@@ -163,7 +177,7 @@ func startHosts(ctx context.Context, opts []remote.Options, interval time.Durati
 			rh.agent.Run(ctx) // returns only when ctx is done
 		}()
 	}
-	return hosts, wait, nil
+	return wg.Wait
 }
 
 // hostStatus is one entry of GET /api/v1/hosts.
@@ -183,7 +197,8 @@ type hostStatus struct {
 // registerHostRoutes serves the remote hosts beside the local API:
 // GET /api/v1/hosts lists them with their health, and
 // GET /api/v1/hosts/<name> is the host's latest snapshot (the document of
-// /api/v1/cgroups).
+// /api/v1/cgroups), and GET /api/v1/hosts/<name>/metrics its Prometheus
+// metrics (the names of /metrics).
 func registerHostRoutes(srv *server.Server, hosts []*remoteHost) {
 	srv.Handle("/api/v1/hosts", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		list := make([]hostStatus, 0, len(hosts))
@@ -205,9 +220,17 @@ func registerHostRoutes(srv *server.Server, hosts []*remoteHost) {
 	}))
 	srv.Handle("/api/v1/hosts/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/api/v1/hosts/")
+		name, metrics := strings.CutSuffix(name, "/metrics")
 		for _, rh := range hosts {
 			if rh.host.Name() != name {
 				continue
+			}
+			if metrics {
+				if rh.metrics == nil {
+					break // 404: Prometheus is off
+				}
+				rh.metrics.ServeHTTP(w, r)
+				return
 			}
 			snap := rh.agent.Latest()
 			if snap == nil {

@@ -333,6 +333,21 @@ func runAgent(ctx context.Context, cfg config.Config, log *slog.Logger,
 		ln.Close()
 		return nil, 0, err
 	}
+	hostOpts := cfg.RemoteOptions()
+	for i := range hostOpts {
+		hostOpts[i].Logger = log
+	}
+	hosts, err := newHosts(hostOpts, cfg.Interval, sched, cfg.ExcludedDevices, log)
+	if err != nil {
+		ln.Close()
+		return nil, 0, err
+	}
+	// The push sinks write every host, local and remote, each under its
+	// own name; the JSON export is LXC Monitor's, of the local containers.
+	agents := []*agent.Agent{ag}
+	for _, rh := range hosts {
+		agents = append(agents, rh.agent)
+	}
 	var sinks sinkSet
 	var promSinks []promexport.Sink
 	if cd != nil {
@@ -341,14 +356,19 @@ func runAgent(ctx context.Context, cfg config.Config, log *slog.Logger,
 	var metrics http.Handler
 	if cfg.Prometheus.Enabled {
 		metrics = promexport.Handler(promexport.New(promexport.Options{Source: ag, Sinks: promSinks}), log)
+		for _, rh := range hosts {
+			rh.metrics = promexport.Handler(promexport.New(promexport.Options{Source: rh.agent}), log.With("host", rh.host.Name()))
+		}
 	}
 	srv := server.New(server.Options{Source: ag, Interval: ag.Interval(), Logger: log, Processes: hist, Metrics: metrics, Sinks: sinks.Stats})
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	collectdDone := runCollectd(ctx, cd, ag) // subscribed before the first snapshot
-	if err := sinks.start(ctx, cfg, ag, log); err != nil {
+	// Everything subscribes before the first snapshot.
+	collectdDone := runCollectd(ctx, cd, agents)
+	if err := sinks.start(ctx, cfg, agents, log); err != nil {
 		ln.Close()
+		closeHosts(hosts)
 		return nil, 0, err
 	}
 	var exportDone <-chan struct{} = closedChan()
@@ -357,23 +377,14 @@ func runAgent(ctx context.Context, cfg config.Config, log *slog.Logger,
 			MaxEntries: cfg.JSONExport.MaxEntries, MaxAge: cfg.JSONExport.MaxAge}, ag, log)
 		if err != nil {
 			ln.Close()
+			closeHosts(hosts)
 			cancel()
 			sinks.wait()
+			<-collectdDone
 			return nil, 0, fmt.Errorf("json_export: %w", err)
 		}
 	}
-	hostOpts := cfg.RemoteOptions()
-	for i := range hostOpts {
-		hostOpts[i].Logger = log
-	}
-	hosts, hostsDone, err := startHosts(ctx, hostOpts, cfg.Interval, sched, cfg.ExcludedDevices, log)
-	if err != nil {
-		ln.Close()
-		cancel()
-		sinks.wait()
-		<-exportDone
-		return nil, 0, err // no host agent was started
-	}
+	hostsDone := runHosts(ctx, hosts)
 	registerHostRoutes(srv, hosts)
 	agentDone := make(chan struct{})
 	go func() {

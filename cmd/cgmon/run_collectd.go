@@ -39,20 +39,20 @@ func newCollectdSink(c config.Collectd, interval time.Duration, log *slog.Logger
 	return s, nil
 }
 
-// runCollectd sends every snapshot of ag to s until ctx is done; the
+// runCollectd sends every snapshot of agents to s until ctx is done; the
 // channel returned is closed then. A nil s does nothing. The caller closes
 // s.
-func runCollectd(ctx context.Context, s *collectd.Sink, ag *agent.Agent) <-chan struct{} {
+func runCollectd(ctx context.Context, s *collectd.Sink, agents []*agent.Agent) <-chan struct{} {
 	done := make(chan struct{})
 	if s == nil {
 		close(done)
 		return done
 	}
-	sub := ag.Subscribe("collectd")
+	snaps := agent.Merge("collectd", agents...)
 	go func() {
 		defer close(done)
-		defer sub.Close()
-		s.Run(ctx, sub.C())
+		defer snaps.Close()
+		s.Run(ctx, snaps.C())
 	}()
 	return done
 }

@@ -44,15 +44,23 @@ type sinkSet struct {
 	sinks []*influx.Sink
 }
 
-// start starts the configured sinks on ag's snapshots until ctx is done.
-func (s *sinkSet) start(ctx context.Context, cfg config.Config, ag *agent.Agent, log *slog.Logger) error {
+// start starts the configured push sinks on the snapshots of agents until
+// ctx is done.
+func (s *sinkSet) start(ctx context.Context, cfg config.Config, agents []*agent.Agent, log *slog.Logger) error {
 	if !cfg.InfluxDB.Enabled {
 		return nil
 	}
-	sk, err := influx.Start(ctx, cfg.InfluxDB, ag, log)
+	sk, err := influx.New(cfg.InfluxDB, log)
 	if err != nil {
 		return fmt.Errorf("influxdb: %w", err)
 	}
+	snaps := agent.Merge("influxdb", agents...)
+	go func() {
+		defer snaps.Close()
+		sk.Run(ctx, snaps)
+	}()
+	log.Info("influxdb output started", "target", sk.Stats().Target, "schema", cfg.InfluxDB.Schema, "hosts", len(agents),
+		"batch_size", cfg.InfluxDB.BatchSize, "max_pending_points", cfg.InfluxDB.MaxPendingPoints, "spool_dir", cfg.InfluxDB.SpoolDir)
 	s.sinks = append(s.sinks, sk)
 	return nil
 }
