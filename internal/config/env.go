@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // cgtopPrefix starts cgtop_mon's variables.
@@ -110,6 +112,8 @@ func (l *loader) environment(c *Config, fileVars []envVar, env []string) {
 	vars := map[string]envVar{}
 	for _, v := range fileVars {
 		switch {
+		case !utf8.ValidString(v.Value):
+			v.fail(l, errNotUTF8)
 		case v.Name == envPrefix+"CONFIG":
 			l.warn(v.Source, v.Line, "CGMON_CONFIG in a configuration file has no effect")
 		case strings.HasPrefix(v.Name, envPrefix), strings.HasPrefix(v.Name, cgtopPrefix):
@@ -120,13 +124,24 @@ func (l *loader) environment(c *Config, fileVars []envVar, env []string) {
 	}
 	for _, kv := range env {
 		name, value, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, envPrefix) || strings.HasPrefix(name, cgtopPrefix) {
-			vars[name] = envVar{Name: name, Value: value, Source: envSource}
+		if !strings.HasPrefix(name, envPrefix) && !strings.HasPrefix(name, cgtopPrefix) {
+			continue
 		}
+		v := envVar{Name: name, Value: value, Source: envSource}
+		if !utf8.ValidString(value) {
+			v.fail(l, errNotUTF8)
+			delete(vars, name)
+			continue
+		}
+		vars[name] = v
 	}
 	l.cgtopMon(c, vars)
 	l.cgmon(c, vars)
 }
+
+// errNotUTF8 keeps bytes that are not text out of the configuration,
+// which is printed as YAML and sent to servers.
+var errNotUTF8 = errors.New("the value is not UTF-8 text")
 
 // cgmonIgnored are CGMON_* variables that are not keys: the file's name
 // and the test suite's.

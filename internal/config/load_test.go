@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,6 +156,22 @@ hosts:
 		{name: "mapping for a scalar", file: "rootfs:\n  a: b\n", errs: []string{"cgmon.yaml:2: rootfs: cannot use a mapping as a string"}},
 		{name: "integer out of range", file: "logging:\n  log_backup_count: 99999999999999999999\n", errs: []string{"cgmon.yaml:2: logging.log_backup_count: \"99999999999999999999\" is out of range"}},
 		{name: "duration out of range", file: "interval: 1e300\n", errs: []string{"cgmon.yaml:1: interval: \"1e300\" seconds is out of range"}},
+		{
+			name:     "an anchor that merges itself",
+			file:     "x: &a {<<: *a}\n<<: *a\n",
+			warnings: []string{"cgmon.yaml:1: unknown key x"},
+			errs:     []string{"cgmon.yaml:1: merge keys (<<) nested more than 16 deep: does an anchor merge itself?"},
+		},
+		{
+			name: "an exponential alias expansion is bounded",
+			file: aliasBomb(),
+			warnings: []string{
+				"cgmon.yaml:1: unknown key a0", "cgmon.yaml:2: unknown key a1", "cgmon.yaml:3: unknown key a2",
+				"cgmon.yaml:4: unknown key a3", "cgmon.yaml:5: unknown key a4", "cgmon.yaml:6: unknown key a5",
+				"cgmon.yaml:7: unknown key a6", "cgmon.yaml:8: unknown key a7", "cgmon.yaml:9: unknown key a8",
+			},
+			errs: []string{"cgmon.yaml:1: too many nodes once aliases are expanded (more than 100000)"},
+		},
 		{name: "key given twice", file: "interval: 5s\nrootfs: /\ninterval: 6s\n", errs: []string{"cgmon.yaml:3: interval: given twice (first on line 1)"}},
 		{name: "syntax error", file: "interval: 5s\n  rootfs: /\n", errs: []string{"cgmon.yaml:2: mapping values are not allowed"}},
 		{name: "not a mapping", file: "- interval\n", errs: []string{"cgmon.yaml:1: want a mapping of keys (key: value) at the top, not a list"}},
@@ -190,6 +207,24 @@ hosts:
 			}
 		})
 	}
+}
+
+// aliasBomb is a file whose merge keys expand to 10^8 nodes.
+func aliasBomb() string {
+	var b strings.Builder
+	b.WriteString("a0: &a0 {interval: 5s}\n")
+	for i := 1; i < 9; i++ {
+		fmt.Fprintf(&b, "a%d: &a%d {<<: [", i, i)
+		for j := range 10 {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "*a%d", i-1)
+		}
+		b.WriteString("]}\n")
+	}
+	b.WriteString("<<: [*a8, *a8, *a8, *a8, *a8, *a8, *a8, *a8, *a8, *a8]\n")
+	return b.String()
 }
 
 func TestLoadFileErrors(t *testing.T) {
@@ -508,6 +543,11 @@ func TestCGMONVariables(t *testing.T) {
 			},
 		},
 		{
+			name: "not UTF-8",
+			env:  []string{"CGMON_ROOTFS=/\xff", "CGTOP_MON_GROUP=\xfe"},
+			errs: []string{"environment: CGMON_ROOTFS: the value is not UTF-8 text", "environment: CGTOP_MON_GROUP: the value is not UTF-8 text"},
+		},
+		{
 			name: "invalid values are located",
 			env:  []string{"CGMON_INTERVAL=1ms", "CGMON_HOSTS=a@b:0x"},
 			errs: []string{"environment (CGMON_INTERVAL): interval: 1ms: must be at least 100ms", "environment (CGMON_HOSTS): hosts[0].address:"},
@@ -609,6 +649,7 @@ func TestEnvFile(t *testing.T) {
 			file: "CGTOP_MON_DELAY=0.01\n",
 			errs: []string{"cgmon.env:1 (CGTOP_MON_DELAY): interval: 10ms: must be at least 100ms"},
 		},
+		{name: "not UTF-8", file: "CGMON_INFLUXDB_DATABASE=0\xd30\n", errs: []string{"cgmon.env:1: CGMON_INFLUXDB_DATABASE: the value is not UTF-8 text"}},
 		{name: "unclosed quote", file: "CGMON_ROOTFS=\"/x\n", errs: []string{"cgmon.env:1: CGMON_ROOTFS: no closing \" quote"}},
 		{name: "text after quote", file: "CGMON_ROOTFS='/x' y\n", errs: []string{"cgmon.env:1: CGMON_ROOTFS: text after the closing quote"}},
 		{name: "a line that is not an assignment", file: "CGMON_ROOTFS=/x\nCGMON_INTERVAL 5\n", errs: []string{"cgmon.env:2: want NAME=value (the file looks like an environment file) or a YAML mapping"}},
@@ -724,6 +765,11 @@ func TestYAMLMasksSecretsAndReadsBack(t *testing.T) {
 	for _, s := range []string{"pwsecret", "tokensecret", "cdsecret", "urlsecret"} {
 		if strings.Contains(string(out), s) {
 			t.Errorf("YAML() shows the secret %s:\n%s", s, out)
+		}
+	}
+	for _, want := range []string{"logging:\n  log_level: 'yes'\n", "    trust_on_first_use: false\n", "    timeout: 1m30s\n", "excluded_devices: [loop, dm-]\n", "interval: 5s\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("YAML() has no %q:\n%s", want, out)
 		}
 	}
 	if n := strings.Count(string(out), "********"); n != 3 {

@@ -33,6 +33,8 @@ func marshalYAML(c Config) ([]byte, error) {
 // out by the caller.
 func toNode(v reflect.Value) *yaml.Node {
 	switch {
+	case v.Kind() == reflect.Pointer:
+		return toNode(v.Elem())
 	case v.Kind() == reflect.Struct:
 		m := &yaml.Node{Kind: yaml.MappingNode}
 		for i := range v.NumField() {

@@ -13,8 +13,13 @@ import (
 )
 
 // maxNodes bounds the nodes a file may make the decoder visit: aliases
-// and merge keys could otherwise expand a small file exponentially.
-const maxNodes = 1 << 20
+// and merge keys could otherwise expand a small file exponentially. A real
+// configuration has a few hundred.
+const maxNodes = 100_000
+
+// maxMergeDepth bounds merge keys within merge keys: an anchor may
+// contain an alias of itself ("a: &a {<<: *a}"), which the parser allows.
+const maxMergeDepth = 16
 
 // yamlLine finds the line in the parser's messages ("yaml: line 3: ...").
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
@@ -119,7 +124,8 @@ func envFileMistake(data []byte) (int, bool) {
 // so that every problem can carry its line and key path.
 type decoder struct {
 	*loader
-	file string
+	file       string
+	mergeDepth int
 }
 
 func (d *decoder) fail(n *yaml.Node, path string, format string, args ...any) {
@@ -182,6 +188,12 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 // list of them, earlier ones winning.
 func (d *decoder) merge(v *yaml.Node, path string) []pair {
 	v = d.resolve(v)
+	d.mergeDepth++
+	defer func() { d.mergeDepth-- }()
+	if d.mergeDepth > maxMergeDepth {
+		d.fail(v, path, "merge keys (<<) nested more than %d deep: does an anchor merge itself?", maxMergeDepth)
+		return nil
+	}
 	switch v.Kind {
 	case yaml.MappingNode:
 		return d.pairs(v, path)
