@@ -755,7 +755,7 @@ func TestYAMLMasksSecretsAndReadsBack(t *testing.T) {
 	c.InfluxDB.Token = "tokensecret"
 	c.Collectd.Password = "cdsecret"
 	c.Schedule = "*/5 * * * *"
-	c.Logging.Level = "yes" // a string that reads as a boolean must be quoted
+	c.InfluxDB.Measurement = "8086" // a string that reads as a number must be quoted
 	tru := false
 	c.Hosts = []Host{{Address: "root@db1", TrustOnFirstUse: &tru, Timeout: 90 * time.Second}, {Address: "[::1]:2222", Name: "local"}}
 	out, err := c.YAML()
@@ -767,7 +767,7 @@ func TestYAMLMasksSecretsAndReadsBack(t *testing.T) {
 			t.Errorf("YAML() shows the secret %s:\n%s", s, out)
 		}
 	}
-	for _, want := range []string{"logging:\n  log_level: 'yes'\n", "    trust_on_first_use: false\n", "    timeout: 1m30s\n", "excluded_devices: [loop, dm-]\n", "interval: 5s\n"} {
+	for _, want := range []string{"  measurement: \"8086\"\n", "    trust_on_first_use: false\n", "    timeout: 1m30s\n", "excluded_devices: [loop, dm-]\n", "interval: 5s\n"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("YAML() has no %q:\n%s", want, out)
 		}
