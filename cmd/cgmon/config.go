@@ -14,7 +14,8 @@ func newConfigCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Check the configuration and list its keys",
-		Args:  noArgs,
+		Args:  noArgs, // a mistyped subcommand is a usage error, not help
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newConfigCheckCommand(), newConfigKeysCommand())
 	return cmd

@@ -128,6 +128,14 @@ func TestConfigCheckWarns(t *testing.T) {
 	}
 }
 
+func TestConfigUnknownSubcommand(t *testing.T) {
+	_, _, err := runPsCmd(t, "config", "chek")
+	var ue usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "chek") {
+		t.Errorf("cgmon config chek: %v, want a usage error naming chek", err)
+	}
+}
+
 func TestConfigKeys(t *testing.T) {
 	out, _, err := runPsCmd(t, "config", "keys")
 	if err != nil {
