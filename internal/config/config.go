@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 
@@ -159,6 +160,11 @@ func (c Config) Masked() Config {
 		return "********"
 	}
 	c.InfluxDB.Password = m(c.InfluxDB.Password)
+	if u, err := url.Parse(c.InfluxDB.URL); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			c.InfluxDB.URL = u.Redacted() // http://user:pass@host is v1 basic auth
+		}
+	}
 	c.InfluxDB.Token = m(c.InfluxDB.Token)
 	c.Collectd.Password = m(c.Collectd.Password)
 	c.Hosts = append([]Host(nil), c.Hosts...)
