@@ -22,12 +22,10 @@ var update = flag.Bool("update", false, "rewrite the files generated from Keys()
 const (
 	exampleYAMLFile = "../../packaging/cgmon.yaml"
 	exampleEnvFile  = "../../packaging/cgmon.env"
-	// TODO(lead): point readmeFile at ../../README.md once
-	// docs/readme-config.md is merged into README.md.
-	readmeFile  = "../../docs/readme-config.md"
-	tableBegin  = "<!-- config-keys:begin (generated: go test ./internal/config -run TestKeysDocumented -update) -->"
-	tableEnd    = "<!-- config-keys:end -->"
-	exampleHost = "root@db1.example.org:22"
+	readmeFile      = "../../README.md"
+	tableBegin      = "<!-- config-keys:begin (generated: go test ./internal/config -run TestKeysDocumented -update) -->"
+	tableEnd        = "<!-- config-keys:end -->"
+	exampleHost     = "root@db1.example.org:22"
 )
 
 // exampleHosts is the entry of hosts: the example file shows.
