@@ -349,19 +349,6 @@ func runAgent(ctx context.Context, cfg config.Config, log *slog.Logger,
 		agents = append(agents, rh.agent)
 	}
 	var sinks sinkSet
-	var promSinks []promexport.Sink
-	if cd != nil {
-		promSinks = append(promSinks, cd)
-	}
-	var metrics http.Handler
-	if cfg.Prometheus.Enabled {
-		metrics = promexport.Handler(promexport.New(promexport.Options{Source: ag, Sinks: promSinks}), log)
-		for _, rh := range hosts {
-			rh.metrics = promexport.Handler(promexport.New(promexport.Options{Source: rh.agent}), log.With("host", rh.host.Name()))
-		}
-	}
-	srv := server.New(server.Options{Source: ag, Interval: ag.Interval(), Logger: log, Processes: hist, Metrics: metrics, Sinks: sinks.Stats})
-
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// Everything subscribes before the first snapshot.
@@ -384,6 +371,21 @@ func runAgent(ctx context.Context, cfg config.Config, log *slog.Logger,
 			return nil, 0, fmt.Errorf("json_export: %w", err)
 		}
 	}
+	var promSinks []promexport.Sink
+	if cd != nil {
+		promSinks = append(promSinks, cd)
+	}
+	for _, sk := range sinks.sinks {
+		promSinks = append(promSinks, sk)
+	}
+	var metrics http.Handler
+	if cfg.Prometheus.Enabled {
+		metrics = promexport.Handler(promexport.New(promexport.Options{Source: ag, Sinks: promSinks}), log)
+		for _, rh := range hosts {
+			rh.metrics = promexport.Handler(promexport.New(promexport.Options{Source: rh.agent}), log.With("host", rh.host.Name()))
+		}
+	}
+	srv := server.New(server.Options{Source: ag, Interval: ag.Interval(), Logger: log, Processes: hist, Metrics: metrics, Sinks: sinks.Stats})
 	hostsDone := runHosts(ctx, hosts)
 	registerHostRoutes(srv, hosts)
 	agentDone := make(chan struct{})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -54,6 +55,12 @@ func TestRunRemoteHostReachesTheSinks(t *testing.T) {
 	code, body, err := getOK(addr, "/api/v1/hosts/127.0.0.1/metrics")
 	if err != nil || code != http.StatusOK || !strings.Contains(string(body), `container_cpu_usage_seconds_total{cpu="total",id="`+g.Path()+`"`) {
 		t.Errorf("/api/v1/hosts/127.0.0.1/metrics: %d %v, want the remote host's cgroups in cAdvisor's names:\n%.2000s", code, err, body)
+	}
+	// The InfluxDB output's own counters in the local /metrics.
+	code, body, err = getOK(addr, "/metrics")
+	if err != nil || code != http.StatusOK || !regexp.MustCompile(`(?m)^cgmon_sink_sent_total\{sink="influxdb"\} [1-9]`).Match(body) ||
+		!strings.Contains(string(body), `cgmon_sink_degraded{sink="influxdb"} 0`) {
+		t.Errorf("/metrics: %d %v, want the influxdb sink's points written and degraded 0", code, err)
 	}
 	if code, _, _ := getOK(addr, "/api/v1/hosts/nosuch/metrics"); code != http.StatusNotFound {
 		t.Errorf("an unknown host's metrics: %d, want 404", code)

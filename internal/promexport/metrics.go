@@ -165,7 +165,8 @@ type descs struct {
 	snapTime, snapCgroups, snapInterval               *prometheus.Desc
 	cycles, cycleErrors, cycleOverruns, cycleDuration *prometheus.Desc
 
-	sinkSent, sinkErrors, sinkDropped *prometheus.Desc
+	sinkSent, sinkErrors, sinkDropped           *prometheus.Desc
+	sinkQueued, sinkDegraded, sinkOutageSeconds *prometheus.Desc
 }
 
 func newDescs() *descs {
@@ -202,6 +203,9 @@ func newDescs() *descs {
 	d.sinkSent = prometheus.NewDesc("cgmon_sink_sent_total", "Values a push sink handed to its destination.", sink, nil)
 	d.sinkErrors = prometheus.NewDesc("cgmon_sink_errors_total", "Failed sends of a push sink.", sink, nil)
 	d.sinkDropped = prometheus.NewDesc("cgmon_sink_dropped_total", "Values a push sink gave up on.", sink, nil)
+	d.sinkQueued = prometheus.NewDesc("cgmon_sink_queued", "Values a push sink holds, in memory or spooled, waiting to be sent.", sink, nil)
+	d.sinkDegraded = prometheus.NewDesc("cgmon_sink_degraded", "1 while a push sink's destination is failing (from a failed send to the next good one).", sink, nil)
+	d.sinkOutageSeconds = prometheus.NewDesc("cgmon_sink_outage_seconds_total", "Time a push sink's destination has been failing, over every outage since cgmon started.", sink, nil)
 	return d
 }
 
@@ -212,7 +216,7 @@ func (d *descs) describe(ch chan<- *prometheus.Desc) {
 	for _, x := range []*prometheus.Desc{
 		d.cpuUsage, d.fsReadBytes, d.fsWriteBytes, d.fsReads, d.fsWrites,
 		d.snapTime, d.snapCgroups, d.snapInterval, d.cycles, d.cycleErrors, d.cycleOverruns, d.cycleDuration,
-		d.sinkSent, d.sinkErrors, d.sinkDropped,
+		d.sinkSent, d.sinkErrors, d.sinkDropped, d.sinkQueued, d.sinkDegraded, d.sinkOutageSeconds,
 	} {
 		ch <- x
 	}
@@ -236,6 +240,16 @@ func (d *descs) collectSink(ch chan<- prometheus.Metric, name string, sent, errs
 	ch <- prometheus.MustNewConstMetric(d.sinkSent, counter, float64(sent), name)
 	ch <- prometheus.MustNewConstMetric(d.sinkErrors, counter, float64(errs), name)
 	ch <- prometheus.MustNewConstMetric(d.sinkDropped, counter, float64(dropped), name)
+}
+
+func (d *descs) collectBacklog(ch chan<- prometheus.Metric, name string, queued int, degraded bool, outage float64) {
+	ch <- prometheus.MustNewConstMetric(d.sinkQueued, gauge, float64(queued), name)
+	deg := 0.0
+	if degraded {
+		deg = 1
+	}
+	ch <- prometheus.MustNewConstMetric(d.sinkDegraded, gauge, deg, name)
+	ch <- prometheus.MustNewConstMetric(d.sinkOutageSeconds, counter, outage, name)
 }
 
 func (d *descs) collectSnapshot(ch chan<- prometheus.Metric, snap *model.Snapshot) {

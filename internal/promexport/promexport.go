@@ -42,6 +42,13 @@ type Sink interface {
 	SinkStats() (sent, errors, dropped uint64)
 }
 
+// BacklogSink is a Sink that keeps what it cannot send during an outage:
+// its backlog and outage are exported as cgmon_sink_queued,
+// cgmon_sink_degraded and cgmon_sink_outage_seconds_total.
+type BacklogSink interface {
+	SinkBacklog() (queued int, degraded bool, outageSecondsTotal float64)
+}
+
 // Options configure a Collector.
 type Options struct {
 	// Source is read on every scrape. Required.
@@ -78,6 +85,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, s := range c.sinks {
 		sent, errs, dropped := s.SinkStats()
 		c.d.collectSink(ch, s.Name(), sent, errs, dropped)
+		if b, ok := s.(BacklogSink); ok {
+			queued, degraded, outage := b.SinkBacklog()
+			c.d.collectBacklog(ch, s.Name(), queued, degraded, outage)
+		}
 	}
 	if snap := c.src.Latest(); snap != nil {
 		c.d.collectSnapshot(ch, snap)

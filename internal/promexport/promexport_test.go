@@ -204,11 +204,21 @@ type fakeSink struct {
 func (s fakeSink) Name() string                        { return s.name }
 func (s fakeSink) SinkStats() (uint64, uint64, uint64) { return s.sent, s.errs, s.dropped }
 
+// fakeBacklogSink is a sink with a backlog, as the InfluxDB output.
+type fakeBacklogSink struct {
+	fakeSink
+	queued   int
+	degraded bool
+	outage   float64
+}
+
+func (s fakeBacklogSink) SinkBacklog() (int, bool, float64) { return s.queued, s.degraded, s.outage }
+
 // TestSelfMetrics: the agent's and the sinks' counters, also before the
 // first snapshot.
 func TestSelfMetrics(t *testing.T) {
 	src := statsSourceFake{st: agent.Stats{Cycles: 7, Errors: 2, Overruns: 1, LastDuration: 1500 * time.Millisecond}}
-	sinks := []Sink{fakeSink{"collectd", 30, 1, 4}, fakeSink{"influxdb", 5, 0, 0}}
+	sinks := []Sink{fakeSink{"collectd", 30, 1, 4}, fakeBacklogSink{fakeSink{"influxdb", 5, 0, 0}, 120, true, 42.5}}
 	body := scrape(t, New(Options{Source: src, Sinks: sinks}))
 	promtoolCheck(t, body)
 	f := parse(t, body)
@@ -225,6 +235,9 @@ func TestSelfMetrics(t *testing.T) {
 		{"cgmon_sink_errors_total", []string{"sink", "collectd"}, 1},
 		{"cgmon_sink_dropped_total", []string{"sink", "collectd"}, 4},
 		{"cgmon_sink_sent_total", []string{"sink", "influxdb"}, 5},
+		{"cgmon_sink_queued", []string{"sink", "influxdb"}, 120},
+		{"cgmon_sink_degraded", []string{"sink", "influxdb"}, 1},
+		{"cgmon_sink_outage_seconds_total", []string{"sink", "influxdb"}, 42.5},
 	} {
 		if got, ok := f.find(tc.name, tc.labels...); !ok || got != tc.want {
 			t.Errorf("%s%v = %v, %v; want %v", tc.name, tc.labels, got, ok, tc.want)
@@ -232,6 +245,9 @@ func TestSelfMetrics(t *testing.T) {
 	}
 	if _, ok := f["cgmon_snapshot_cgroups"]; ok {
 		t.Error("cgmon_snapshot_cgroups before the first snapshot")
+	}
+	if _, ok := f.find("cgmon_sink_queued", "sink", "collectd"); ok {
+		t.Error("cgmon_sink_queued for collectd, which keeps no backlog")
 	}
 	if _, ok := f["process_resident_memory_bytes"]; !ok {
 		t.Error("no process_resident_memory_bytes: the process collector is missing")

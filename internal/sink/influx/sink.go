@@ -82,5 +82,23 @@ func (s *Sink) Run(ctx context.Context, snaps delivery.Snapshots) {
 // Wait returns when Run has returned.
 func (s *Sink) Wait() { <-s.done }
 
+// Name names the sink in /metrics (promexport.Sink).
+func (s *Sink) Name() string { return "influxdb" }
+
+// SinkStats returns points written, failed write requests, and points lost
+// (dropped or rejected as bad data), for /metrics (promexport.Sink).
+func (s *Sink) SinkStats() (sent, errors, dropped uint64) {
+	st := s.runner.Stats()
+	return st.PointsWritten, st.Failures, st.PointsDropped + st.PointsRejected
+}
+
+// SinkBacklog returns the points waiting in memory and on disk, whether
+// the server is failing, and the outage time so far, for /metrics
+// (promexport.BacklogSink).
+func (s *Sink) SinkBacklog() (queued int, degraded bool, outageSecondsTotal float64) {
+	st := s.runner.Stats()
+	return st.PointsQueued + st.PointsSpooled, st.Degraded, st.OutageSecondsTotal
+}
+
 // Stats returns the sink's self-metrics.
 func (s *Sink) Stats() delivery.Stats { return s.runner.Stats() }
