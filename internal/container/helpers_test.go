@@ -1,7 +1,6 @@
 package container_test
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
 	"context"
@@ -26,7 +25,7 @@ import (
 	"github.com/cgmon/cgmon/internal/model"
 	"github.com/cgmon/cgmon/internal/sink/jsonexport"
 	"github.com/cgmon/cgmon/internal/sink/jsonexport/jsonexporttest"
-	"github.com/cgmon/cgmon/internal/testsvc"
+	"github.com/cgmon/cgmon/internal/testsvc/podmantest"
 )
 
 // uniqueName is a container name no other test run uses: pid + random.
@@ -116,34 +115,15 @@ func (r *rig) await(t *testing.T, runtime, name string) (*model.Snapshot, *model
 	}
 }
 
-// busyboxTar builds a root filesystem tarball holding only the static
-// busybox and the applets the tests use.
+// applets are the busybox commands the tests run inside containers,
+// besides sh and sleep.
+var applets = []string{"ps", "df", "nc", "cat", "ip", "wc"}
+
+// busyboxTar builds the root filesystem tarball the Docker test imports:
+// the same as the Podman test's image.
 func busyboxTar(t *testing.T) string {
 	t.Helper()
-	bb := testsvc.LookPath(t, "busybox", "busybox-static")
-	b, err := os.ReadFile(bb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "busybox-rootfs.tar")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tw := tar.NewWriter(f)
-	for _, d := range []string{"bin", "dev", "etc", "proc", "sys", "tmp"} {
-		tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d + "/", Mode: 0o755})
-	}
-	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "bin/busybox", Mode: 0o755, Size: int64(len(b))})
-	tw.Write(b)
-	for _, applet := range []string{"sh", "sleep", "ps", "df", "nc", "cat", "ip", "wc"} {
-		tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: "bin/" + applet, Linkname: "busybox"})
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return podmantest.BusyboxTar(t, applets...)
 }
 
 // exec runs a command inside the container, for the runtime's CLI.

@@ -1,134 +1,19 @@
 package promexport
 
 import (
-	"archive/tar"
 	"bufio"
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"net"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/cgmon/cgmon/internal/container"
 	"github.com/cgmon/cgmon/internal/engine"
 	"github.com/cgmon/cgmon/internal/snaptest"
-	"github.com/cgmon/cgmon/internal/testsvc"
+	"github.com/cgmon/cgmon/internal/testsvc/podmantest"
 )
-
-// podmanConf is the containers.conf the test runs Podman with, through
-// CONTAINERS_CONF, so that it does not depend on the machine's; the same
-// as internal/container's tests: runc (crun fails on this hybrid cgroup
-// layout), cgroupfs (no systemd), events in a file (no journald),
-// netavark, and ulimits inside what this host allows.
-const podmanConf = `[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-runtime = "runc"
-
-[network]
-network_backend = "netavark"
-`
-
-// podman runs the podman CLI with the test's containers.conf.
-type podman struct{ bin, conf string }
-
-func newPodman(t *testing.T) *podman {
-	t.Helper()
-	testsvc.RequireRoot(t)
-	p := &podman{bin: testsvc.LookPath(t, "podman", "podman")}
-	testsvc.LookPath(t, "runc", "runc")
-	if _, err := os.Stat("/usr/lib/podman/netavark"); err != nil {
-		testsvc.Skip(t, "netavark not found: apt-get install netavark (scripts/test.sh does)")
-	}
-	p.conf = filepath.Join(t.TempDir(), "containers.conf")
-	if err := os.WriteFile(p.conf, []byte(podmanConf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func (p *podman) run(args ...string) (string, error) {
-	return testsvc.RunErr(2*time.Minute, "env", append([]string{"CONTAINERS_CONF=" + p.conf, p.bin}, args...)...)
-}
-
-func (p *podman) must(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := p.run(args...)
-	if err != nil {
-		t.Fatalf("podman %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(out)
-}
-
-func uniqueName(prefix string) string {
-	return fmt.Sprintf("%s-%d-%04x", prefix, os.Getpid(), rand.IntN(1<<16))
-}
-
-// image imports a root filesystem holding only a static busybox as a
-// local image, removed at the end: no registry needed.
-func (p *podman) image(t *testing.T) string {
-	t.Helper()
-	bb := testsvc.LookPath(t, "busybox", "busybox-static")
-	b, err := os.ReadFile(bb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tarball := filepath.Join(t.TempDir(), "busybox-rootfs.tar")
-	f, err := os.Create(tarball)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw := tar.NewWriter(f)
-	for _, d := range []string{"bin", "dev", "etc", "proc", "sys", "tmp"} {
-		must(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d + "/", Mode: 0o755}))
-	}
-	must(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "bin/busybox", Mode: 0o755, Size: int64(len(b))}))
-	_, err = tw.Write(b)
-	must(t, err)
-	for _, applet := range []string{"sh", "sleep", "nc"} {
-		must(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: "bin/" + applet, Linkname: "busybox"}))
-	}
-	must(t, tw.Close())
-	must(t, f.Close())
-
-	ref := "localhost/" + uniqueName("cgmon-prom-busybox") + ":test"
-	p.must(t, "import", tarball, ref)
-	t.Cleanup(func() {
-		if out, err := p.run("rmi", "-f", ref); err != nil {
-			t.Errorf("podman rmi %s: %v\n%s", ref, err, out)
-		}
-	})
-	return ref
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// start runs a container that sleeps, removed at the end.
-func (p *podman) start(t *testing.T, image string, extra ...string) string {
-	t.Helper()
-	name := uniqueName("cgmon-prom")
-	t.Cleanup(func() {
-		if out, err := p.run("rm", "-f", "-t", "0", name); err != nil {
-			t.Errorf("podman rm %s: %v\n%s", name, err, out)
-		}
-	})
-	args := append([]string{"run", "-d", "--name", name}, extra...)
-	p.must(t, append(args, image, "/bin/sleep", "100000")...)
-	return name
-}
 
 // TestPodmanNetworkThroughExporter runs a real Podman container (runc,
 // netavark) and the agent with the container figures on the live host,
@@ -138,17 +23,17 @@ func (p *podman) start(t *testing.T, image string, extra ...string) string {
 // network namespace has cgmon_container_host_network 1 and no network
 // series. The scrape passes `promtool check metrics`.
 func TestPodmanNetworkThroughExporter(t *testing.T) {
-	p := newPodman(t)
-	img := p.image(t)
-	name := p.start(t, img)
-	hostNet := p.start(t, img, "--network", "host")
-	ip := p.must(t, "inspect", "-f", "{{.NetworkSettings.IPAddress}}", name)
-	started, err := time.Parse(time.RFC3339Nano, p.must(t, "inspect", "-f", `{{.State.StartedAt.Format "2006-01-02T15:04:05.999999999Z07:00"}}`, name))
+	p := podmantest.New(t)
+	img := p.Image(t, "nc")
+	name := p.Start(t, img)
+	hostNet := p.Start(t, img, "--network", "host")
+	ip := p.Must(t, "inspect", "-f", "{{.NetworkSettings.IPAddress}}", name)
+	started, err := time.Parse(time.RFC3339Nano, p.Must(t, "inspect", "-f", `{{.State.StartedAt.Format "2006-01-02T15:04:05.999999999Z07:00"}}`, name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	const port = 5003
-	p.must(t, "exec", "-d", name, "sh", "-c", fmt.Sprintf("nc -l -p %d > /dev/null", port))
+	p.Must(t, "exec", "-d", name, "sh", "-c", fmt.Sprintf("nc -l -p %d > /dev/null", port))
 
 	co := container.DefaultOptions()
 	a := snaptest.RunAgent(t, engine.Options{Containers: &co}, 300*time.Millisecond)
