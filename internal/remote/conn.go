@@ -138,7 +138,9 @@ func (c *conn) dial(ctx context.Context) (*ssh.Client, error) {
 	sc, chans, reqs, err := ssh.NewClientConn(nc, c.addr.HostPort(), cfg)
 	if !stop() || err != nil {
 		nc.Close()
-		if err == nil || ctx.Err() != nil {
+		// The connection's deadline is ctx's: its read can time out just
+		// before ctx says so.
+		if err == nil || ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) {
 			return nil, fmt.Errorf("ssh handshake with %s: no answer within %s", c.addr, c.timeout)
 		}
 		return nil, fmt.Errorf("ssh %s: %w", c.addr, err)

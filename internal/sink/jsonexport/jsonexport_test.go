@@ -24,7 +24,13 @@ import (
 	"github.com/cgmon/cgmon/internal/testsvc"
 )
 
-var t0 = time.Date(2026, 11, 22, 6, 0, 0, 123456789, time.UTC)
+// t0 is a few hours ago, on a whole hour plus some nanoseconds: recent
+// enough that the default retention (24 h, against the real clock) keeps
+// what the tests add. (A fixed date here broke the tests a day later.)
+var t0 = time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Hour).Add(123456789 * time.Nanosecond)
+
+// ts is the export's timestamp of t0+d.
+func ts(d time.Duration) string { return t0.Add(d).Truncate(time.Second).Format(time.RFC3339) }
 
 func some(v uint64) model.Count { return model.Count{V: v, OK: true} }
 func pct(v float64) model.Float { return model.Float{V: v, OK: true} }
@@ -64,12 +70,12 @@ func TestEntries(t *testing.T) {
 
 	got := Entries(mkSnapshot(t0, lxc("100"), hostNet, named, firstCycle, notEnriched, monitor))
 	want := []Entry{
-		{ContainerID: "100", Timestamp: "2026-11-22T06:00:00Z", CPUUsage: 15.6, MemoryUsage: 512, SwapUsage: 1.5,
+		{ContainerID: "100", Timestamp: ts(0), CPUUsage: 15.6, MemoryUsage: 512, SwapUsage: 1.5,
 			IOReadBytes: 102400, IOWriteBytes: 204800, NetworkReceivedBytes: 12345678, NetworkTransmittedBytes: 87654321,
 			FilesystemUsage: Usage{10485760, 5242880, 5242880}, ProcessCount: 25},
-		{ContainerID: "abababababab", Timestamp: "2026-11-22T06:00:00Z", CPUUsage: 15.6, MemoryUsage: 1,
+		{ContainerID: "abababababab", Timestamp: ts(0), CPUUsage: 15.6, MemoryUsage: 1,
 			IOReadBytes: 102400, IOWriteBytes: 204800, ProcessCount: 25},
-		{ContainerID: "db", Timestamp: "2026-11-22T06:00:00Z", CPUUsage: 15.6, MemoryUsage: 512, SwapUsage: 1.5,
+		{ContainerID: "db", Timestamp: ts(0), CPUUsage: 15.6, MemoryUsage: 512, SwapUsage: 1.5,
 			IOReadBytes: 102400, IOWriteBytes: 204800, NetworkReceivedBytes: 12345678, NetworkTransmittedBytes: 87654321,
 			FilesystemUsage: Usage{10485760, 5242880, 5242880}, ProcessCount: 25},
 	}
@@ -111,7 +117,7 @@ func TestRetention(t *testing.T) {
 		}
 	}
 	got := readExport(t, path)
-	if len(got) != 5 || got[0]["container_id"] != "101" || got[0]["timestamp"] != "2026-11-22T06:01:00Z" {
+	if len(got) != 5 || got[0]["container_id"] != "101" || got[0]["timestamp"] != ts(time.Minute) {
 		t.Fatalf("max_entries 5 kept %d entries, first %v", len(got), got[0])
 	}
 	now = t0.Add(time.Hour + 2*time.Minute + 30*time.Second)
@@ -119,7 +125,7 @@ func TestRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = readExport(t, path)
-	if len(got) != 3 || got[0]["timestamp"] != "2026-11-22T06:03:00Z" {
+	if len(got) != 3 || got[0]["timestamp"] != ts(3*time.Minute) {
 		t.Fatalf("max_age 1h kept %d entries from %v; want 3 from 06:03:00", len(got), got[0]["timestamp"])
 	}
 	if s := x.Stats(); s.Dropped != 6 || s.Writes != 5 {
