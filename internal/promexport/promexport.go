@@ -103,8 +103,8 @@ func Handler(c *Collector, log *slog.Logger) http.Handler {
 		log = slog.New(slog.DiscardHandler)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(c, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	h := promhttp.HandlerFor(gatherers{reg, newFastGatherer(c)}, promhttp.HandlerOpts{
 		ErrorLog:           slogPrinter{log},
 		ErrorHandling:      promhttp.ContinueOnError,
 		Registry:           reg,  // promhttp_metric_handler_errors_total
