@@ -12,10 +12,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/cgmon/cgmon/internal/agent"
 	"github.com/cgmon/cgmon/internal/config"
+	"github.com/cgmon/cgmon/internal/model"
 	"github.com/cgmon/cgmon/internal/remote"
 	"github.com/cgmon/cgmon/internal/render"
 	"github.com/cgmon/cgmon/internal/schedule"
@@ -64,6 +66,42 @@ func (f *hostFlags) options(log *slog.Logger) ([]remote.Options, error) {
 			TrustOnFirstUse: f.tofu, Timeout: f.timeout, Logger: log})
 	}
 	return out, nil
+}
+
+// oneRemoteHost is the source of a one-shot command's --host (snapshot,
+// use): exactly one host, not with --rootfs; o's Options come from the
+// flags. An interrupt ends a fetch in flight at once, not at
+// --host-timeout; errors say what to do about them on the command line.
+func oneRemoteHost(cmd *cobra.Command, f hostFlags, o remote.HostOptions) (agent.Source, func() error, error) {
+	if len(f.hosts) > 1 {
+		return nil, nil, usageError{errors.New("--host: give one host")}
+	}
+	if cmd.Flags().Changed("rootfs") {
+		return nil, nil, usageError{errors.New("--rootfs and --host: give one")}
+	}
+	opts, err := f.options(oneShotLog(cmd.ErrOrStderr()))
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	o.Options = opts[0]
+	h, err := remote.NewHost(o)
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	stop := context.AfterFunc(cmd.Context(), func() { h.Root().Close() })
+	return remoteSource{h}, func() error { stop(); return h.Close() }, nil
+}
+
+// remoteSource is a remote host whose errors say what to do about them on
+// the command line.
+type remoteSource struct{ h *remote.Host }
+
+func (s remoteSource) Next() (*model.Snapshot, error) {
+	snap, err := s.h.Next()
+	if err != nil {
+		return nil, hostHint(err)
+	}
+	return snap, nil
 }
 
 // hostHint adds to a remote host's error what to do about it on the

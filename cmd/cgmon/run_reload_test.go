@@ -18,10 +18,7 @@ import (
 func TestRunConfigFileAndReload(t *testing.T) {
 	bin := buildCgmon(t)
 	dir := t.TempDir()
-	root := filepath.Join(dir, "rootfs")
-	if err := os.CopyFS(root, os.DirFS(filepath.Join(fixtures, "v2"))); err != nil {
-		t.Fatal(err)
-	}
+	root := v2Root(t, dir)
 	export := filepath.Join(dir, "export.json")
 	conf := filepath.Join(dir, "cgmon.yaml")
 	write := func(extra string) {

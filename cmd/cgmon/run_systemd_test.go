@@ -2,7 +2,6 @@ package main
 
 import (
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -18,10 +17,7 @@ import (
 func TestRunNotifiesSystemd(t *testing.T) {
 	bin := buildCgmon(t)
 	dir := t.TempDir()
-	root := filepath.Join(dir, "rootfs")
-	if err := os.CopyFS(root, os.DirFS(filepath.Join(fixtures, "v2"))); err != nil {
-		t.Fatal(err)
-	}
+	root := v2Root(t, dir)
 	sock := filepath.Join(dir, "notify")
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
 	if err != nil {

@@ -170,14 +170,22 @@ func getOK(addr, path string) (int, []byte, error) {
 	return resp.StatusCode, body, err
 }
 
+// v2Root copies the v2 fixture tree to dir/rootfs and returns that path:
+// the binary reads a root of its own that a test may change.
+func v2Root(t *testing.T, dir string) string {
+	t.Helper()
+	root := filepath.Join(dir, "rootfs")
+	if err := os.CopyFS(root, os.DirFS(filepath.Join(fixtures, "v2"))); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
 // TestRunBinary runs the static binary, built as the Dockerfile builds it,
 // from an empty directory against a copy of a fixture root.
 func TestRunBinary(t *testing.T) {
 	bin := buildCgmon(t)
-	root := filepath.Join(t.TempDir(), "rootfs")
-	if err := os.CopyFS(root, os.DirFS(filepath.Join(fixtures, "v2"))); err != nil {
-		t.Fatal(err)
-	}
+	root := v2Root(t, t.TempDir())
 
 	for name, sig := range map[string]syscall.Signal{"SIGTERM": syscall.SIGTERM, "SIGINT": syscall.SIGINT} {
 		t.Run("serves and stops on "+name, func(t *testing.T) {

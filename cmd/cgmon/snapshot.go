@@ -1,14 +1,12 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cgmon/cgmon/internal/agent"
-	"github.com/cgmon/cgmon/internal/config"
 	"github.com/cgmon/cgmon/internal/container"
 	"github.com/cgmon/cgmon/internal/engine"
 	"github.com/cgmon/cgmon/internal/filter"
@@ -132,20 +130,5 @@ func snapshotSource(cmd *cobra.Command, f snapshotFlags) (agent.Source, func() e
 		}
 		return eng, eng.Close, nil
 	}
-	if len(f.remote.hosts) > 1 {
-		return nil, nil, usageError{errors.New("--host: give one host")}
-	}
-	if cmd.Flags().Changed("rootfs") {
-		return nil, nil, usageError{errors.New("--rootfs and --host: give one")}
-	}
-	log, _ := newLogger(cmd.ErrOrStderr(), config.Logging{Level: "warn", Format: "text"})
-	opts, err := f.remote.options(log.Logger)
-	if err != nil {
-		return nil, nil, usageError{err}
-	}
-	h, err := remote.NewHost(remote.HostOptions{Options: opts[0], ExcludedDevices: f.devices})
-	if err != nil {
-		return nil, nil, usageError{err}
-	}
-	return h, h.Close, nil
+	return oneRemoteHost(cmd, f.remote, remote.HostOptions{ExcludedDevices: f.devices})
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -145,36 +143,8 @@ func useSource(cmd *cobra.Command, f useFlags) (agent.Source, func() error, erro
 		}
 		return eng, eng.Close, nil
 	}
-	if len(f.remote.hosts) > 1 {
-		return nil, nil, usageError{errors.New("--host: give one host")}
-	}
-	if cmd.Flags().Changed("rootfs") {
-		return nil, nil, usageError{errors.New("--rootfs and --host: give one")}
-	}
-	opts, err := f.remote.options(oneShotLog(cmd.ErrOrStderr()))
-	if err != nil {
-		return nil, nil, usageError{err}
-	}
-	h, err := remote.NewHost(remote.HostOptions{Options: opts[0], ExcludedDevices: f.devices,
+	return oneRemoteHost(cmd, f.remote, remote.HostOptions{ExcludedDevices: f.devices,
 		USE: &remote.USEOptions{AnomalyWindow: f.anomalyWindow}})
-	if err != nil {
-		return nil, nil, usageError{err}
-	}
-	// An interrupt ends a fetch in flight at once, not at --host-timeout.
-	stop := context.AfterFunc(cmd.Context(), func() { h.Root().Close() })
-	return remoteSource{h}, func() error { stop(); return h.Close() }, nil
-}
-
-// remoteSource is a remote host whose errors say what to do about them on
-// the command line.
-type remoteSource struct{ h *remote.Host }
-
-func (s remoteSource) Next() (*model.Snapshot, error) {
-	snap, err := s.h.Next()
-	if err != nil {
-		return nil, hostHint(err)
-	}
-	return snap, nil
 }
 
 // interrupted turns the error of a reading cut short by an interrupt into
