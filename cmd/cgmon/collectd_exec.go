@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cgmon/cgmon/internal/agent"
-	"github.com/cgmon/cgmon/internal/config"
 	"github.com/cgmon/cgmon/internal/engine"
+	"github.com/cgmon/cgmon/internal/logging"
 	"github.com/cgmon/cgmon/internal/sink/collectd"
 )
 
@@ -74,7 +74,7 @@ func collectdInterval(env string) (time.Duration, error) {
 }
 
 func runCollectdExec(cmd *cobra.Command, f collectdExecFlags) error {
-	logger, err := newLogger(cmd.ErrOrStderr(), config.Logging{Level: f.logLevel, Format: f.logFormat})
+	logger, err := newLogger(cmd.ErrOrStderr(), logging.Options{Level: f.logLevel, Format: f.logFormat})
 	if err != nil {
 		return usageError{err}
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cgmon/cgmon/internal/agent"
-	"github.com/cgmon/cgmon/internal/config"
+	"github.com/cgmon/cgmon/internal/logging"
 	"github.com/cgmon/cgmon/internal/model"
 	"github.com/cgmon/cgmon/internal/remote"
 	"github.com/cgmon/cgmon/internal/render"
@@ -122,7 +122,7 @@ func hostHint(err error) error {
 // carry retry_in) are dropped, since none comes. The rest, such as a key
 // trusted on first use, stay.
 func oneShotLog(w io.Writer) *slog.Logger {
-	log, _ := newLogger(w, config.Logging{Level: "warn", Format: "text"})
+	log, _ := newLogger(w, logging.Options{Level: "warn", Format: "text"})
 	return slog.New(noRetryNotes{log.Logger.Handler()})
 }
 

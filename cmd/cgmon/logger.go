@@ -4,7 +4,6 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/cgmon/cgmon/internal/config"
 	"github.com/cgmon/cgmon/internal/logging"
 )
 
@@ -15,19 +14,15 @@ type runLogger struct {
 	l      *logging.Logger
 }
 
-func loggingOptions(o config.Logging) logging.Options {
-	return logging.Options{Level: o.Level, Format: o.Format, File: o.File, MaxBytes: o.MaxBytes, BackupCount: o.BackupCount}
-}
-
 // newLogger returns the logger of o; without a log_file it writes to w.
-func newLogger(w io.Writer, o config.Logging) (*runLogger, error) {
-	l, err := logging.New(w, loggingOptions(o))
+func newLogger(w io.Writer, o logging.Options) (*runLogger, error) {
+	l, err := logging.New(w, o)
 	if err != nil {
 		return nil, err
 	}
 	return &runLogger{Logger: l.Slog(), l: l}, nil
 }
 
-func (r *runLogger) Reconfigure(o config.Logging) error { return r.l.Reconfigure(loggingOptions(o)) }
+func (r *runLogger) Reconfigure(o logging.Options) error { return r.l.Reconfigure(o) }
 
 func (r *runLogger) Close() error { return r.l.Close() }

@@ -15,7 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cgmon/cgmon/internal/logging"
 	"github.com/cgmon/cgmon/internal/remote"
+	"github.com/cgmon/cgmon/internal/sink/collectd"
 	"github.com/cgmon/cgmon/internal/sink/influx"
 )
 
@@ -41,25 +43,15 @@ type Config struct {
 	Listen       string `yaml:"listen"`
 	ListenPublic bool   `yaml:"listen_public"`
 
-	Logging    Logging        `yaml:"logging"`
-	Prometheus Prometheus     `yaml:"prometheus"`
-	InfluxDB   influx.Options `yaml:"influxdb"`
-	Collectd   Collectd       `yaml:"collectd"`
-	Containers Containers     `yaml:"containers"`
-	JSONExport JSONExport     `yaml:"json_export"`
-	Use        Use            `yaml:"use"`
-	SSH        SSH            `yaml:"ssh"`
-	Hosts      []Host         `yaml:"hosts"`
-}
-
-// Logging is where and how much cgmon logs; the key names are LXC
-// Monitor's.
-type Logging struct {
-	Level       string `yaml:"log_level"`
-	Format      string `yaml:"log_format"`
-	File        string `yaml:"log_file"`
-	MaxBytes    int64  `yaml:"log_max_bytes"`
-	BackupCount int    `yaml:"log_backup_count"`
+	Logging    logging.Options `yaml:"logging"` // LXC Monitor's key names
+	Prometheus Prometheus      `yaml:"prometheus"`
+	InfluxDB   influx.Options  `yaml:"influxdb"`
+	Collectd   Collectd        `yaml:"collectd"`
+	Containers Containers      `yaml:"containers"`
+	JSONExport JSONExport      `yaml:"json_export"`
+	Use        Use             `yaml:"use"`
+	SSH        SSH             `yaml:"ssh"`
+	Hosts      []Host          `yaml:"hosts"`
 }
 
 // Prometheus is the /metrics endpoint on the API listener.
@@ -136,7 +128,7 @@ func Defaults() Config {
 		Rootfs:          "/",
 		ExcludedDevices: []string{"loop", "dm-"},
 		Listen:          "127.0.0.1:8801",
-		Logging:         Logging{Level: "info", Format: "text", MaxBytes: 10 << 20, BackupCount: 5},
+		Logging:         logging.DefaultOptions(),
 		Prometheus:      Prometheus{Enabled: true},
 		InfluxDB:        in,
 		Collectd:        Collectd{Server: "127.0.0.1:25826", SecurityLevel: "none", Memory: "current"},
@@ -193,21 +185,11 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("listen", "%q: want host:port (%v)", c.Listen, err)
 	}
-	switch strings.ToLower(c.Logging.Level) {
-	case "debug", "info", "warn", "warning", "error", "critical":
-	default:
-		bad("logging.log_level", "%q: want debug, info, warning, error or critical", c.Logging.Level)
-	}
-	switch c.Logging.Format {
-	case "text", "json":
-	default:
-		bad("logging.log_format", "%q: want text or json", c.Logging.Format)
-	}
-	if c.Logging.MaxBytes < 0 {
-		bad("logging.log_max_bytes", "%d: must not be negative", c.Logging.MaxBytes)
-	}
-	if c.Logging.BackupCount < 0 {
-		bad("logging.log_backup_count", "%d: must not be negative", c.Logging.BackupCount)
+	if err := c.Logging.Check(); err != nil {
+		// internal/logging says `logging.log_level "loud": …`; here every
+		// error starts "key: ", which the loader reads to add the line.
+		key, rest, _ := strings.Cut(err.Error(), " ")
+		errs = append(errs, fmt.Errorf("%s: %s", key, rest))
 	}
 	if c.InfluxDB.Enabled {
 		if err := c.InfluxDB.Check(); err != nil {
@@ -218,18 +200,14 @@ func (c *Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.Collectd.Server); err != nil {
 			bad("collectd.server", "%q: want host:port (%v)", c.Collectd.Server, err)
 		}
-		switch c.Collectd.SecurityLevel {
-		case "none":
-		case "sign", "encrypt":
-			if c.Collectd.Username == "" || c.Collectd.Password == "" {
-				bad("collectd.security_level", "%s needs collectd.username and collectd.password", c.Collectd.SecurityLevel)
-			}
-		default:
+		// The sink's own parsers decide what is accepted; the messages name
+		// the keys as every error here does.
+		if lvl, err := collectd.ParseSecurityLevel(c.Collectd.SecurityLevel); err != nil {
 			bad("collectd.security_level", "%q: want none, sign or encrypt", c.Collectd.SecurityLevel)
+		} else if lvl != collectd.None && (c.Collectd.Username == "" || c.Collectd.Password == "") {
+			bad("collectd.security_level", "%s needs collectd.username and collectd.password", c.Collectd.SecurityLevel)
 		}
-		switch c.Collectd.Memory {
-		case "current", "raw":
-		default:
+		if _, err := collectd.ParseMemory(c.Collectd.Memory); err != nil {
 			bad("collectd.memory", "%q: want current or raw", c.Collectd.Memory)
 		}
 	}
