@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"net/http"
 	"os"
 	"regexp"
@@ -25,7 +24,7 @@ func TestRunRemoteHostReachesTheSinks(t *testing.T) {
 	d := sshdtest.Start(t)
 	db := influxtest.StartInfluxd(t, false)
 	bin := buildCgmon(t)
-	url := strings.Replace(db.URL, "://", fmt.Sprintf("://%s:%s@", influxtest.AdminUser, influxtest.AdminPass), 1)
+	url := db.AdminURL()
 	p := startCgmon(t, bin, "run", "--listen", "127.0.0.1:0", "--interval", "1s", "--log-format", "json",
 		"--host", d.Addr, "--key-file", d.ClientKey, "--known-hosts", d.KnownHosts,
 		"--influxdb-url", url, "--influxdb-database", influxtest.DB, "--influxdb-group", g.Path())

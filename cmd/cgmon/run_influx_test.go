@@ -52,7 +52,7 @@ func TestRunBinaryInfluxSpoolSurvivesACrash(t *testing.T) {
 	bin := buildCgmon(t)
 	// Credentials in the URL's user info (taken as basic auth): startCgmon
 	// gives an empty environment, so CGMON_INFLUXDB_PASSWORD is not set.
-	url := strings.Replace(d.URL, "://", fmt.Sprintf("://%s:%s@", influxtest.AdminUser, influxtest.AdminPass), 1)
+	url := d.AdminURL()
 	args := []string{"run", "--listen", "127.0.0.1:0", "--interval", "1s", "--log-format", "json",
 		"--influxdb-url", url, "--influxdb-database", influxtest.DB, "--influxdb-precision", "ms",
 		"--influxdb-group", g.Path(), "--influxdb-measurement", "bin",

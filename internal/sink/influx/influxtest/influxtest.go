@@ -110,6 +110,13 @@ func (d *Influxd) Start() {
 	})
 }
 
+// AdminURL is the server's URL with the admin's credentials as user info,
+// which the influx sink takes as v1 basic auth: for a cgmon started with
+// an empty environment, where CGMON_INFLUXDB_PASSWORD is not set.
+func (d *Influxd) AdminURL() string {
+	return strings.Replace(d.URL, "://", "://"+AdminUser+":"+AdminPass+"@", 1)
+}
+
 func (d *Influxd) client() *http.Client {
 	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: insecureTLS()}}
 }
