@@ -2,6 +2,8 @@ package companion
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -197,6 +199,42 @@ func TestCountInterval(t *testing.T) {
 	}
 	if d := time.Since(start); d > 500*time.Millisecond {
 		t.Errorf("a tracked cgroup's answer took %s", d)
+	}
+}
+
+// TestDockerNames: a cgroup named as Docker's systemd driver names its
+// containers (docker-ID.scope) answers under cAdvisor's name /docker/ID,
+// under the short ID and under its own path, with the same processes.
+func TestDockerNames(t *testing.T) {
+	hc := testcg.Require(t)
+	var raw [32]byte
+	crand.Read(raw[:])
+	id := hex.EncodeToString(raw[:])
+	g := hc.NewGroup(t, "docker-"+id+".scope")
+	pid := g.Sleepers(t, 1)[0].Process.Pid
+	addr, _ := live(t, has(g.Path()))
+	for _, name := range []string{g.Path(), "/docker/" + id, "/docker/" + id[:12]} {
+		code, body := get(t, addr, processesURL(name, ""))
+		if code != http.StatusOK {
+			t.Errorf("%s: status %d: %s", name, code, body)
+			continue
+		}
+		es := decode(t, body)
+		if len(es) != 1 || len(es[0].Processes) != 1 {
+			t.Errorf("%s: want 1 entry of 1 process, got %s", name, body)
+			continue
+		}
+		if p := es[0].Processes[0]; int(p.Stat.Pid) != pid || p.Cgroup != g.Path() {
+			t.Errorf("%s: pid %d in %q, want the sleeper %d in %q", name, p.Stat.Pid, p.Cgroup, pid, g.Path())
+		}
+	}
+	// Another ID is not found, even one sharing the short ID's length.
+	other := strings.Repeat("0", 64)
+	if id == other {
+		other = strings.Repeat("1", 64)
+	}
+	if code, body := get(t, addr, processesURL("/docker/"+other, "")); code != http.StatusNotFound {
+		t.Errorf("/docker/%s: status %d, want 404: %s", other, code, body)
 	}
 }
 
