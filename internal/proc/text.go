@@ -2,13 +2,27 @@ package proc
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 
 	"github.com/cgmon/cgmon/internal/cgroupfs"
 )
 
+// ErrOtherPIDNamespace is the error for a 0 in cgroup.procs. The kernel
+// lists a process that has no PID in the reader's PID namespace as 0, so
+// cgmon run in a container with a PID namespace of its own (docker run
+// without --pid=host) cannot name the host's processes: every one of them
+// reads as 0. The error says how to run it instead of only "out of range".
+var ErrOtherPIDNamespace = errors.New("a process outside cgmon's PID namespace is listed as 0: run cgmon in the host's PID namespace (docker run --pid=host)")
+
+// errPID0 is ErrOtherPIDNamespace and, like every parse error, a sentinel
+// of cgroupfs (a 0 is out of the range of PIDs).
+var errPID0 = fmt.Errorf("%w; %w", ErrOtherPIDNamespace, cgroupfs.ErrRange)
+
 // AppendPIDs appends the process IDs of a cgroup.procs file (one decimal ID
 // a line; cgroup-v2.rst "cgroup.procs", cgroups(7)) to dst. Empty lines are
-// skipped; anything else that is not a positive ID is malformed. The kernel
+// skipped; a 0 is ErrOtherPIDNamespace; anything else that is not a
+// positive ID is malformed. The kernel
 // lists IDs in no particular order and, on v1, may list one twice; they are
 // returned as listed. It does not allocate when dst has room.
 func AppendPIDs(dst []int, b []byte) ([]int, error) {
@@ -18,7 +32,10 @@ func AppendPIDs(dst []int, b []byte) ([]int, error) {
 			continue
 		}
 		n, err := atou(line)
-		if err == nil && (n == 0 || n > 1<<31-1) {
+		switch {
+		case err == nil && n == 0:
+			err = errPID0
+		case err == nil && n > 1<<31-1:
 			err = cgroupfs.ErrRange
 		}
 		if err != nil {

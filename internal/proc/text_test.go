@@ -86,7 +86,7 @@ func TestAppendPIDs(t *testing.T) {
 		in   string
 		want error
 	}{
-		{"1\n0\n", cgroupfs.ErrRange},
+		{"1\n0\n", ErrOtherPIDNamespace},
 		{"2147483648\n", cgroupfs.ErrRange},
 		{"1 2\n", cgroupfs.ErrSyntax},
 		{"-1\n", cgroupfs.ErrSyntax},
