@@ -2,10 +2,18 @@
 # host through read-only mounts.
 #
 #   docker build -t cgmon .
-#   docker run -d --name cgmon \
+#   docker run -d --name cgmon --pid=host --uts=host \
 #     --volume=/:/rootfs:ro --volume=/sys:/sys:ro --volume=/var/run:/var/run:ro \
 #     --publish=127.0.0.1:8801:8801 cgmon
 #   curl -s http://127.0.0.1:8801/healthz
+#
+# --pid=host: the kernel lists a process that is not in the reader's PID
+# namespace as 0 in cgroup.procs, so in a PID namespace of its own cgmon
+# could name no process: the processes API, `cgmon ps` and the containers'
+# process figures would fail. --uts=host: the snapshot's hostname is the
+# kernel's, which is per UTS namespace even read through /rootfs/proc;
+# without it, it is the container's ID. cmd/cgmon TestContainerImage runs
+# this line (podman for docker).
 #
 # Inside the container cgmon must listen on 0.0.0.0 for the published port
 # to reach it, so CMD passes --listen-public; --publish=127.0.0.1:... keeps
