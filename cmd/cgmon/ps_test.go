@@ -191,7 +191,7 @@ func TestPsLive(t *testing.T) {
 }
 
 // TestPsLiveRecursive lists a parent without processes, with and without
-// its two children.
+// its two children, none of them memory-limited.
 func TestPsLiveRecursive(t *testing.T) {
 	h := testcg.Require(t)
 	a, b := h.NewGroup(t, "a"), h.NewGroup(t, "b")
@@ -210,6 +210,14 @@ func TestPsLiveRecursive(t *testing.T) {
 	want := map[int]string{pa: a.Path(), pb[0].Process.Pid: b.Path(), pb[1].Process.Pid: b.Path()}
 	if len(got) != len(want) {
 		t.Errorf("recursive: %v, want %v", got, want)
+	}
+	// No memory limit on the groups, their parent or the root: %MEM is
+	// against the host's memory.
+	memTotal := float64(localMemTotal(t))
+	for _, r := range rows {
+		if want := float64(r.RSSBytes) / memTotal * 100; r.RSSBytes == 0 || r.MemPercent == nil || math.Abs(*r.MemPercent-want) > 1e-9 {
+			t.Errorf("pid %d: RSS %d, %%MEM %v; want RSS / MemTotal = %v %%", r.PID, r.RSSBytes, r.MemPercent, want)
+		}
 	}
 	for pid, cg := range want {
 		if got[pid] != cg {
