@@ -238,6 +238,44 @@ func TestDockerNames(t *testing.T) {
 	}
 }
 
+// TestGoneCgroup: a tracked cgroup that is removed answers 404 with a JSON
+// error, within a few seconds, never a 500 or its old samples for good.
+func TestGoneCgroup(t *testing.T) {
+	hc := testcg.Require(t)
+	var path, addr string
+	t.Run("there", func(st *testing.T) {
+		g := hc.NewGroup(st, "gone") // removed when this subtest ends
+		g.Sleepers(st, 1)
+		path = g.Path()
+		addr, _ = live(t, has(path))
+		if code, body := get(st, addr, processesURL(path, "count=2&interval=1")); code != http.StatusOK {
+			st.Fatalf("status %d: %s", code, body)
+		}
+	})
+	if addr == "" {
+		t.Fatal("the cgroup was never served")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, body := get(t, addr, processesURL(path, ""))
+		if code == http.StatusNotFound {
+			var e struct{ Error string }
+			if err := json.Unmarshal(body, &e); err != nil || e.Error == "" {
+				t.Errorf("404 without a JSON error: %s", body)
+			}
+			t.Logf("%s", body)
+			return
+		}
+		if code != http.StatusOK {
+			t.Fatalf("status %d after the cgroup was removed, want 200 then 404: %s", code, body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still 200 5 s after the cgroup was removed: %.300s", body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // TestSeedShape checks every key of the seed's example response (made valid
 // JSON in testdata) against our answer, with the same JSON type.
 func TestSeedShape(t *testing.T) {
