@@ -50,14 +50,19 @@ func (g *fastGatherer) Gather() ([]*dto.MetricFamily, error) {
 	var errs []error
 	var slab []dto.Metric
 	for m := range ch {
-		if len(slab) == cap(slab) {
-			slab = make([]dto.Metric, 0, 512)
-		}
-		slab = slab[:len(slab)+1]
-		pm := &slab[len(slab)-1]
-		if err := m.Write(pm); err != nil {
-			errs = append(errs, err)
-			continue
+		var pm *dto.Metric
+		if s, ok := m.(*sample); ok {
+			pm = &s.m // the Collector's own: no copy
+		} else {
+			if len(slab) == cap(slab) {
+				slab = make([]dto.Metric, 0, 512)
+			}
+			slab = slab[:len(slab)+1]
+			pm = &slab[len(slab)-1]
+			if err := m.Write(pm); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 		}
 		d := m.Desc()
 		f := byDesc[d]

@@ -9,12 +9,14 @@
 package promexport
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/cgmon/cgmon/internal/agent"
 	"github.com/cgmon/cgmon/internal/model"
@@ -98,25 +100,116 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 // Handler returns the /metrics handler: the collector, plus the Go runtime
 // and process collectors (cgmon's own memory, CPU and file descriptors).
 // Errors while encoding a scrape go to log.
+//
+// The text format, which Prometheus asks for, is written by textWriter;
+// every other format (protobuf, for servers with native histograms) by
+// promhttp. Both count their errors in promhttp_metric_handler_errors_total.
 func Handler(c *Collector, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	h := promhttp.HandlerFor(gatherers{reg, newFastGatherer(c)}, promhttp.HandlerOpts{
-		ErrorLog:           slogPrinter{log},
-		ErrorHandling:      promhttp.ContinueOnError,
-		Registry:           reg,  // promhttp_metric_handler_errors_total
-		DisableCompression: true, // gzipped below, faster
-		// A scrape of a thousand cgroups holds about 13 MB while it runs:
-		// three at once (an HA pair of Prometheus servers and a person
-		// with curl) are served, a fourth gets a 503. No Timeout: its
-		// http.TimeoutHandler would buffer the whole answer; the server's
-		// WriteTimeout bounds a scrape.
-		MaxRequestsInFlight: 3,
+	// promhttp's own counter, registered first so that promhttp below
+	// finds it and counts into it too.
+	errs := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "promhttp_metric_handler_errors_total",
+		Help: "Total number of internal errors encountered by the promhttp metric handler.",
+	}, []string{"cause"})
+	errs.WithLabelValues("gathering")
+	errs.WithLabelValues("encoding")
+	reg.MustRegister(errs)
+	g := gatherers{reg, newFastGatherer(c)}
+	h := &scrapeHandler{
+		gather: g,
+		errs:   errs,
+		log:    log,
+		other: promhttp.HandlerFor(g, promhttp.HandlerOpts{
+			ErrorLog:           slogPrinter{log},
+			ErrorHandling:      promhttp.ContinueOnError,
+			Registry:           reg,
+			DisableCompression: true, // gzipped below, faster
+		}),
+	}
+	// A scrape of a thousand cgroups holds about 13 MB while it runs:
+	// three at once (an HA pair of Prometheus servers and a person with
+	// curl) are served, a fourth gets a 503. No timeout here: the
+	// server's WriteTimeout bounds a scrape.
+	return limitInFlight(maxScrapes, gzipped(h))
+}
+
+// scrapeHandler serves a scrape: the text format itself, others through
+// promhttp.
+type scrapeHandler struct {
+	gather prometheus.Gatherer
+	other  http.Handler
+	errs   *prometheus.CounterVec
+	log    *slog.Logger
+}
+
+// textWriters keeps a writer for each scrape that may run at once. Not a
+// sync.Pool: the pool is emptied by the collections a scrape's garbage
+// sets off, and a new writer regrows its buffers and map every time.
+var textWriters = make(chan *textWriter, maxScrapes)
+
+const maxScrapes = 3
+
+func (h *scrapeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	format := expfmt.Negotiate(r.Header)
+	if format.FormatType() != expfmt.TypeTextPlain {
+		h.other.ServeHTTP(w, r)
+		return
+	}
+	// As promhttp with ContinueOnError: what was gathered is served, an
+	// error is logged and counted, and only a scrape with nothing to
+	// serve is an error.
+	fams, err := h.gather.Gather()
+	if err != nil {
+		h.log.Warn("metrics scrape", "err", fmt.Errorf("gather: %w", err))
+		h.errs.WithLabelValues("gathering").Inc()
+		if len(fams) == 0 {
+			http.Error(w, "An error has occurred while serving metrics:\n\n"+err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
+	w.Header().Set("Content-Type", string(format))
+	var tw *textWriter
+	select {
+	case tw = <-textWriters:
+	default:
+		tw = newTextWriter()
+	}
+	defer func() {
+		select {
+		case textWriters <- tw:
+		default:
+		}
+	}()
+	tw.reset(format)
+	encodeErrs, writeErr := tw.write(w, fams)
+	for _, err := range encodeErrs {
+		h.log.Warn("metrics scrape", "err", err)
+		h.errs.WithLabelValues("encoding").Inc()
+	}
+	if writeErr != nil { // the client went away
+		h.log.Debug("metrics scrape", "err", fmt.Errorf("send: %w", writeErr))
+		h.errs.WithLabelValues("encoding").Inc()
+	}
+}
+
+// limitInFlight serves at most n requests of h at once and answers the
+// others 503, as promhttp's MaxRequestsInFlight does.
+func limitInFlight(n int, h http.Handler) http.Handler {
+	sem := make(chan struct{}, n)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case sem <- struct{}{}:
+			defer func() { <-sem }()
+			h.ServeHTTP(w, r)
+		default:
+			http.Error(w, fmt.Sprintf("Limit of concurrent requests reached (%d), try again later.", n), http.StatusServiceUnavailable)
+		}
 	})
-	return gzipped(h)
 }
 
 // slogPrinter adapts slog to promhttp.Logger.
