@@ -104,6 +104,7 @@ type Collector struct {
 	stats      Stats
 	watchLimit sync.Once
 	walkError  sync.Once
+	budgetFull sync.Once
 }
 
 type device struct {
@@ -208,6 +209,15 @@ func (c *Collector) Stats() Stats {
 func (c *Collector) noteWalkError(dir string, err error) {
 	c.walkError.Do(func() {
 		c.log.Warn("cannot list a cgroup directory; its subtree is left out", "dir", dir, "err", err)
+	})
+}
+
+// noteBudget logs, once, that the file budget is spent: files past it are
+// opened and closed every cycle, which costs CPU but loses no figure.
+func (c *Collector) noteBudget() {
+	c.budgetFull.Do(func() {
+		c.log.Warn("file budget reached: further cgroup files are opened and closed every cycle; raise the open-files limit (ulimit -n)",
+			"budget", c.budget)
 	})
 }
 

@@ -79,6 +79,9 @@ func (c *Collector) readFile(st *cgState, i int) (b []byte, ok, gone bool) {
 		// Limits are read every LimitRefresh: a handle kept for them
 		// would cost a descriptor for little gain.
 		if spec.limit || c.open >= c.budget {
+			if !spec.limit {
+				c.noteBudget()
+			}
 			b, err := h.ReadAll(c.buf)
 			h.Close()
 			return c.afterRead(s, b, err)

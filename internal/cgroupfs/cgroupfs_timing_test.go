@@ -1,6 +1,7 @@
 package cgroupfs
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/cgmon/cgmon/internal/sample"
@@ -121,5 +122,17 @@ func BenchmarkParseProcCgroup(b *testing.B) {
 	bench(b, "proc/cgroup-hybrid", func(in []byte) error {
 		_, err := ParseProcCgroup(in)
 		return err
+	})
+}
+
+// BenchmarkParseUeventDevname: the uevent file is read once per block device
+// (names are cached), not every cycle, so this parser alone may allocate (the
+// name it returns); benchmarked so that every parser is.
+func BenchmarkParseUeventDevname(b *testing.B) {
+	bench(b, "sys/uevent-vda", func(in []byte) error {
+		if ParseUeventDevname(in) != "vda" {
+			return errors.New("not vda")
+		}
+		return nil
 	})
 }
