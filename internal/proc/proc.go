@@ -11,7 +11,11 @@
 // point of its own, so it could read neither a fixture tree's nor a /rootfs
 // prefix's files through openat2(RESOLVE_IN_ROOT) as every other cgmon
 // reader does, and for the rest (the page size, USER_HZ) it only wraps
-// os.Getpagesize and a hard-coded 100.
+// os.Getpagesize and a hard-coded 100. It is also slower where cgmon is
+// hot: BenchmarkReadProcesses/procfs-all reads the same five files of 1000
+// processes with procfs in 139 ms, 21 MB and 239 000 allocations, against
+// 80 ms, 6.8 MB and 59 000 for this package (machine under load,
+// 2026-12-02).
 package proc
 
 import (

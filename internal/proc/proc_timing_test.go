@@ -1,7 +1,10 @@
 package proc
 
 import (
+	"errors"
 	"testing"
+
+	"github.com/prometheus/procfs"
 
 	"github.com/cgmon/cgmon/internal/cgroup"
 	"github.com/cgmon/cgmon/internal/testcg"
@@ -77,4 +80,38 @@ func BenchmarkReadProcesses(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/process")
 		})
 	}
+	// The same files as "all" read with prometheus/procfs, for the
+	// comparison in the package comment.
+	b.Run("procfs-all", func(b *testing.B) {
+		fs, err := procfs.NewFS("/proc")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			members, err := PIDsRecursive(root, layout, []string{g.Path()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			read := 0
+			for _, m := range members {
+				p, err := fs.Proc(m.PID)
+				if err != nil {
+					continue
+				}
+				_, err1 := p.Stat()
+				_, err2 := p.NewStatus()
+				_, err3 := p.CmdLine()
+				_, err4 := p.IO()
+				_, err5 := p.Cgroups()
+				if errors.Join(err1, err2, err3, err4, err5) == nil {
+					read++
+				}
+			}
+			if read != n {
+				b.Fatalf("procfs read %d of %d processes", read, n)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/process")
+	})
 }
