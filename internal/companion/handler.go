@@ -143,11 +143,13 @@ func (h *History) ServeProcesses(w http.ResponseWriter, r *http.Request, cgroup 
 	if r.Context().Err() != nil {
 		return // the client went away
 	}
+	// Gone at the last sampling: its history is of a cgroup that is no
+	// more (the snapshot may not know yet).
+	if errors.Is(err, proc.ErrNoCgroup) {
+		writeError(w, http.StatusNotFound, "cgroup "+path+" is gone")
+		return
+	}
 	if len(samples) == 0 {
-		if errors.Is(err, proc.ErrNoCgroup) {
-			writeError(w, http.StatusNotFound, "cgroup "+path+" is gone")
-			return
-		}
 		msg := "no sample of cgroup " + path + " yet"
 		if err != nil {
 			msg += ": " + err.Error()

@@ -315,7 +315,7 @@ func (h *History) samplesOf(ctx context.Context, t *track, n int, deadline time.
 		// A copy: sample shifts the ring in place.
 		s, err, changed, dropped := slices.Clone(t.samples), t.err, t.changed, t.dropped
 		h.mu.Unlock()
-		if len(s) >= n || dropped || len(s) == 0 && errors.Is(err, proc.ErrNoCgroup) {
+		if len(s) >= n || dropped || errors.Is(err, proc.ErrNoCgroup) {
 			return s, err
 		}
 		select {
