@@ -17,8 +17,9 @@
 #
 # Inside the container cgmon must listen on 0.0.0.0 for the published port
 # to reach it, so CMD passes --listen-public; --publish=127.0.0.1:... keeps
-# the port on the host's loopback. The API has no authentication or TLS yet:
-# publish it on another address only on a network you trust.
+# the port on the host's loopback. That serves the API without TLS or
+# authentication: to publish it on another address, mount a web
+# configuration file (node_exporter's) and add --web-config-file FILE.
 #
 # cgmon reads everything through /rootfs, the host's / (docker binds it
 # with its submounts): <rootfs>/proc/1/mountinfo for the cgroup mounts, the

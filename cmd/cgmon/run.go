@@ -46,7 +46,8 @@ func bindRunFlags(fl *pflag.FlagSet, c *config.Config, x *runExtras) {
 	fl.DurationVar(&c.Interval, "interval", c.Interval, "time between two samples, the window of every rate (key interval)")
 	fl.StringVar(&c.Schedule, "schedule", c.Schedule, "sample at the times of this cron expression instead of every --interval (\"*/5 * * * *\", seconds field optional)")
 	fl.StringVar(&c.Listen, "listen", c.Listen, "host:port of the HTTP API (port 0 picks a free one)")
-	fl.BoolVar(&c.ListenPublic, "listen-public", c.ListenPublic, "allow a --listen address that is not loopback (the API has no authentication or TLS yet)")
+	fl.BoolVar(&c.ListenPublic, "listen-public", c.ListenPublic, "allow a --listen address that is not loopback without TLS and authentication")
+	fl.StringVar(&c.WebConfigFile, "web-config-file", c.WebConfigFile, "web configuration file of the API, as node_exporter's --web.config.file: TLS (tls_server_config) and basic authentication (basic_auth_users)")
 	fl.StringVar(&c.Rootfs, "rootfs", c.Rootfs, "directory to read as the host's / (e.g. /rootfs in a container)")
 	fl.StringSliceVar(&c.ExcludedDevices, "exclude-devices", c.ExcludedDevices, "block device name prefixes left out of IO figures")
 	fl.StringVar(&c.Logging.Level, "log-level", c.Logging.Level, "log level: debug, info, warning, error or critical")
@@ -68,7 +69,7 @@ func bindRunFlags(fl *pflag.FlagSet, c *config.Config, x *runExtras) {
 // key's, so that an error about the key says which flag set it.
 var flagKeys = map[string]string{
 	"exclude-devices": "excluded_devices", "log-level": "logging.log_level", "log-format": "logging.log_format",
-	"log-file": "logging.log_file", "host-timeout": "ssh.timeout", "host": "hosts",
+	"log-file": "logging.log_file", "host-timeout": "ssh.timeout", "host": "hosts", "web-config-file": "web_config_file",
 	"influxdb-url": "influxdb.url", "influxdb-api": "influxdb.api", "influxdb-database": "influxdb.database",
 	"influxdb-precision": "influxdb.precision", "influxdb-schema": "influxdb.schema", "influxdb-batch-size": "influxdb.batch_size",
 	"collectd-server": "collectd.server", "collectd-security-level": "collectd.security_level", "collectd-memory": "collectd.memory",
@@ -81,8 +82,10 @@ func newRunCommand() *cobra.Command {
 		Use:   "run",
 		Short: "Run the agent: sample every cgroup at an interval, serve the HTTP API, feed the outputs",
 		Long: `run samples every cgroup every --interval and serves the latest snapshot
-over HTTP on --listen (loopback only unless --listen-public is given: the API
-has no authentication or TLS yet):
+over HTTP on --listen. --web-config-file adds TLS and basic authentication
+with node_exporter's web configuration file (tls_server_config,
+basic_auth_users). A --listen address that is not loopback needs both, or
+--listen-public to serve it without them:
 
   GET /healthz                 200 when a recent snapshot is published, else 503
   GET /api/v1/cgroups          the latest snapshot (cgmon snapshot --format json);
@@ -146,15 +149,35 @@ func loadRunConfig(flags *pflag.FlagSet, path string, log *slog.Logger) (config.
 	if _, err := parseSchedule(cfg.Schedule); err != nil {
 		return cfg, nameFlags(err, flags)
 	}
-	if err := server.CheckAddr(cfg.Listen, cfg.ListenPublic); err != nil {
+	acc, err := listenAccess(cfg)
+	if err != nil {
+		return cfg, nameFlags(err, flags)
+	}
+	if err := server.CheckAddr(cfg.Listen, acc); err != nil {
 		if errors.Is(err, server.ErrNotLoopback) {
-			err = fmt.Errorf("listen: %w; set listen_public (--listen-public) to serve on the network anyway", err)
+			err = fmt.Errorf("listen: %w; give web_config_file (--web-config-file) with tls_server_config and basic_auth_users, "+
+				"or set listen_public (--listen-public) to serve on the network without them", err)
 		} else {
 			err = fmt.Errorf("listen: %w", err)
 		}
 		return cfg, nameFlags(err, flags)
 	}
 	return cfg, nil
+}
+
+// listenAccess reads what guards the API: the web configuration file,
+// read again at every start (and so at every reload), and listen_public.
+func listenAccess(cfg config.Config) (server.Access, error) {
+	acc := server.Access{Public: cfg.ListenPublic}
+	if cfg.WebConfigFile == "" {
+		return acc, nil
+	}
+	wc, err := config.ReadWebConfig(cfg.WebConfigFile)
+	if err != nil {
+		return acc, fmt.Errorf("web_config_file: %w", err)
+	}
+	acc.TLS, acc.Auth = wc.TLS, wc.Auth
+	return acc, nil
 }
 
 // applyFlags replays the flags the user gave onto cfg.
@@ -310,12 +333,18 @@ func runAgent(ctx context.Context, cfg config.Config, log *slog.Logger,
 		return nil, 0, err
 	}
 	defer eng.Close()
-	ln, err := server.Listen(cfg.Listen, cfg.ListenPublic)
+	// The web configuration file is read again here: on a reload it may
+	// have changed since loadRunConfig checked it.
+	acc, err := listenAccess(cfg)
 	if err != nil {
 		return nil, 0, err
 	}
-	if cfg.ListenPublic && !server.IsLoopbackAddr(ln.Addr()) {
-		log.Warn("serving the API on a non-loopback address: it has no authentication or TLS yet; anyone who can reach the port can read every cgroup", "addr", ln.Addr().String())
+	ln, err := server.Listen(cfg.Listen, acc)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !acc.Guarded() && !server.IsLoopbackAddr(ln.Addr()) {
+		log.Warn("serving the API on a non-loopback address (listen_public): "+acc.Lacks(), "addr", ln.Addr().String())
 	}
 	ag, err := agent.New(agent.Options{Source: eng, Interval: cfg.Interval, Schedule: sched, Logger: log})
 	if err != nil {
@@ -385,7 +414,8 @@ func runAgent(ctx context.Context, cfg config.Config, log *slog.Logger,
 			rh.metrics = promexport.Handler(promexport.New(promexport.Options{Source: rh.agent}), log.With("host", rh.host.Name()))
 		}
 	}
-	srv := server.New(server.Options{Source: ag, Interval: ag.Interval(), Logger: log, Processes: hist, Metrics: metrics, Sinks: sinks.Stats})
+	srv := server.New(server.Options{Source: ag, Interval: ag.Interval(), Logger: log, Processes: hist, Metrics: metrics,
+		Sinks: sinks.Stats, WebConfigFile: cfg.WebConfigFile})
 	hostsDone := runHosts(ctx, hosts)
 	registerHostRoutes(srv, hosts)
 	agentDone := make(chan struct{})
@@ -408,7 +438,7 @@ func runAgent(ctx context.Context, cfg config.Config, log *slog.Logger,
 			log.Warn("systemd watchdog: off", "err", err)
 		}
 	}()
-	log.Info("serving", "addr", ln.Addr().String(), "rootfs", cfg.Rootfs, "interval", cfg.Interval.String(),
+	log.Info("serving", "addr", ln.Addr().String(), "tls", acc.TLS, "auth", acc.Auth, "rootfs", cfg.Rootfs, "interval", cfg.Interval.String(),
 		"schedule", ag.Schedule().String(), "hosts", len(hosts), "containers", cfg.Containers.Enabled,
 		"cgroup_mode", string(eng.Collector().Layout().Mode), "version", versionString())
 	go func() {

@@ -240,7 +240,7 @@ func TestRunBinary(t *testing.T) {
 		if code := p.wait(t, 10*time.Second); code != exitUsage {
 			t.Errorf("exit code %d, want %d", code, exitUsage)
 		}
-		if s := p.stderr(); !strings.Contains(s, "--listen-public") || !strings.Contains(s, "no authentication") || !strings.Contains(s, "later issue") {
+		if s := p.stderr(); !strings.Contains(s, "--listen-public") || !strings.Contains(s, "no authentication") || !strings.Contains(s, "--web-config-file") {
 			t.Errorf("the message does not say why and what to do:\n%s", s)
 		}
 	})

@@ -39,9 +39,13 @@ type Config struct {
 	// ExcludedDevices are block device name prefixes left out of IO.
 	ExcludedDevices []string `yaml:"excluded_devices"`
 	// Listen is the HTTP API's host:port; ListenPublic allows an address
-	// that is not loopback.
+	// that is not loopback without TLS and authentication.
 	Listen       string `yaml:"listen"`
 	ListenPublic bool   `yaml:"listen_public"`
+	// WebConfigFile is an exporter-toolkit web configuration file
+	// (node_exporter's --web.config.file): TLS and basic authentication
+	// of the API. Empty: plain HTTP, no authentication.
+	WebConfigFile string `yaml:"web_config_file"`
 
 	Logging    logging.Options `yaml:"logging"` // LXC Monitor's key names
 	Prometheus Prometheus      `yaml:"prometheus"`
@@ -184,6 +188,11 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("listen", "%q: want host:port (%v)", c.Listen, err)
+	}
+	if c.WebConfigFile != "" {
+		if _, err := ReadWebConfig(c.WebConfigFile); err != nil {
+			bad("web_config_file", "%v", err)
+		}
 	}
 	if err := c.Logging.Check(); err != nil {
 		// internal/logging says `logging.log_level "loud": …`; here every

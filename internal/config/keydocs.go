@@ -9,7 +9,8 @@ var keyDocs = map[string]string{
 	"rootfs":           "directory read as the host's / (/rootfs in a container)",
 	"excluded_devices": "block device name prefixes left out of the IO figures",
 	"listen":           "host:port of the HTTP API and /metrics (port 0 picks a free one)",
-	"listen_public":    "allow a listen address that is not loopback (the API has no authentication or TLS)",
+	"listen_public":    "allow a listen address that is not loopback without TLS and authentication (web_config_file with both needs no listen_public)",
+	"web_config_file":  "web configuration file of the API, as node_exporter's --web.config.file (tls_server_config, basic_auth_users, http_server_config); empty: plain HTTP, no authentication",
 
 	"logging.log_level":        "debug, info, warning, error or critical (case-insensitive)",
 	"logging.log_format":       "text or json",

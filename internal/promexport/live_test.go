@@ -27,7 +27,7 @@ func serveLive(t *testing.T) string {
 	t.Helper()
 	a := snaptest.RunAgent(t, engine.Options{Root: "/", NoNames: true}, time.Second)
 	srv := server.New(server.Options{Source: a, Interval: time.Second, Metrics: Handler(New(Options{Source: a}), nil)})
-	ln, err := server.Listen("127.0.0.1:0", false)
+	ln, err := server.Listen("127.0.0.1:0", server.Access{})
 	if err != nil {
 		t.Fatal(err)
 	}

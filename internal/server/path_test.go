@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"syscall"
@@ -157,7 +158,7 @@ func TestCheckAddr(t *testing.T) {
 		{"127.0.0.1:70000", false, ErrListenAddress},
 		{"127.0.0.1:-1", true, ErrListenAddress},
 	} {
-		err := CheckAddr(tc.addr, tc.public)
+		err := CheckAddr(tc.addr, Access{Public: tc.public})
 		switch {
 		case tc.want == nil && err != nil:
 			t.Errorf("CheckAddr(%q, %v): %v", tc.addr, tc.public, err)
@@ -165,13 +166,56 @@ func TestCheckAddr(t *testing.T) {
 			t.Errorf("CheckAddr(%q, %v) = %v, want %v", tc.addr, tc.public, err, tc.want)
 		}
 	}
-	if err := CheckAddr("0.0.0.0:8801", false); !strings.Contains(err.Error(), "no authentication") || !strings.Contains(err.Error(), "later issue") {
-		t.Errorf("the refusal does not say why: %v", err)
+}
+
+// TestCheckAddrAccess: a non-loopback address needs TLS and
+// authentication, or listen_public; loopback needs neither. Each refusal
+// says what is missing.
+func TestCheckAddrAccess(t *testing.T) {
+	const (
+		none     = "bad listen address %s: not a loopback address, and the API has no TLS and no authentication: anyone who can reach the port can read every cgroup"
+		tlsOnly  = "bad listen address %s: not a loopback address, and the web config has TLS but no basic_auth_users: anyone who can reach the port can read every cgroup"
+		authOnly = "bad listen address %s: not a loopback address, and the web config has basic_auth_users but no tls_server_config: the passwords and the data would cross the network in clear"
+	)
+	webs := []struct {
+		name      string
+		tls, auth bool
+		refusal   string // the error without listen_public on a non-loopback address
+	}{
+		{"no web config", false, false, none},
+		{"TLS only", true, false, tlsOnly},
+		{"auth only", false, true, authOnly},
+		{"TLS and auth", true, true, ""},
+	}
+	for _, addr := range []string{"127.0.0.1:8801", "[::1]:8801", "localhost:8801", "0.0.0.0:8801", ":8801", "[::]:8801", "192.0.2.1:8801", "example.com:8801"} {
+		host, _, _ := net.SplitHostPort(addr)
+		for _, w := range webs {
+			for _, public := range []bool{false, true} {
+				acc := Access{Public: public, TLS: w.tls, Auth: w.auth}
+				want := ""
+				if !public && !IsLoopback(host) && w.refusal != "" {
+					want = fmt.Sprintf(w.refusal, addr)
+				}
+				t.Run(fmt.Sprintf("%s/%s/public=%v", addr, w.name, public), func(t *testing.T) {
+					err := CheckAddr(addr, acc)
+					got := ""
+					if err != nil {
+						got = err.Error()
+					}
+					if got != want {
+						t.Errorf("CheckAddr(%q, %+v) = %q, want %q", addr, acc, got, want)
+					}
+					if want != "" && (!errors.Is(err, ErrNotLoopback) || !errors.Is(err, ErrListenAddress)) {
+						t.Errorf("%v is not ErrNotLoopback and ErrListenAddress", err)
+					}
+				})
+			}
+		}
 	}
 }
 
 func TestListen(t *testing.T) {
-	ln, err := Listen("127.0.0.1:0", false)
+	ln, err := Listen("127.0.0.1:0", Access{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,11 +223,11 @@ func TestListen(t *testing.T) {
 	if !IsLoopbackAddr(ln.Addr()) {
 		t.Errorf("listening on %s", ln.Addr())
 	}
-	_, err = Listen(ln.Addr().String(), false)
+	_, err = Listen(ln.Addr().String(), Access{})
 	if err == nil || errors.Is(err, ErrListenAddress) || !errors.Is(err, syscall.EADDRINUSE) || !strings.Contains(err.Error(), ln.Addr().String()) {
 		t.Errorf("listening on a port in use: %v, want EADDRINUSE naming the address", err)
 	}
-	if _, err := Listen("0.0.0.0:0", false); !errors.Is(err, ErrNotLoopback) {
+	if _, err := Listen("0.0.0.0:0", Access{}); !errors.Is(err, ErrNotLoopback) {
 		t.Errorf("Listen(0.0.0.0:0): %v, want ErrNotLoopback", err)
 	}
 	if IsLoopbackAddr(&net.TCPAddr{IP: net.IPv4zero}) {

@@ -12,7 +12,10 @@
 //	GET /metrics                 Prometheus metrics, when Options.Metrics is set
 //	GET /api/v1/sinks            the push sinks' self-metrics (sinks.go)
 //
-// Every response is JSON (errors are {"error":"..."}) and is not cached.
+// Every response is JSON (errors are {"error":"..."}) and is not cached,
+// but for the 401 of a request without good credentials when
+// Options.WebConfigFile has basic_auth_users: that is the
+// exporter-toolkit's, before any route, as every Prometheus exporter's.
 // Request paths are checked before routing (see checkPath): a hostile path
 // is a 400, an unknown route a 404, a method other than GET or HEAD a 405.
 package server
@@ -30,6 +33,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/cgmon/cgmon/internal/delivery"
 	"github.com/cgmon/cgmon/internal/model"
@@ -98,6 +103,13 @@ type Options struct {
 	// Sinks returns the self-metrics of every push sink for
 	// /api/v1/sinks; nil means there are none ([]).
 	Sinks func() []delivery.Stats
+	// WebConfigFile is an exporter-toolkit web configuration file
+	// (tls_server_config, basic_auth_users, http_server_config): Serve
+	// serves through the toolkit's web.Serve, which reads the file again
+	// on every TLS handshake and every request, so a renewed certificate
+	// or a changed user needs no restart. Empty: plain HTTP, no
+	// authentication. Check it (config.ReadWebConfig) before serving.
+	WebConfigFile string
 	// Logger receives recovered panics, the http.Server's errors and, at
 	// debug level, one line per request. Optional.
 	Logger *slog.Logger
@@ -105,10 +117,11 @@ type Options struct {
 
 // Server is the API's http.Handler.
 type Server struct {
-	src      Source
-	interval time.Duration
-	log      *slog.Logger
-	mux      *http.ServeMux
+	src       Source
+	interval  time.Duration
+	log       *slog.Logger
+	mux       *http.ServeMux
+	webConfig string
 }
 
 // New returns the API handler. It panics without a Source, as
@@ -124,7 +137,7 @@ func New(opts Options) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{src: opts.Source, interval: opts.Interval, log: log, mux: http.NewServeMux()}
+	s := &Server{src: opts.Source, interval: opts.Interval, log: log, mux: http.NewServeMux(), webConfig: opts.WebConfigFile}
 	s.mux.Handle("/", http.HandlerFunc(notFound))
 	s.Handle("/healthz", http.HandlerFunc(s.serveHealth))
 	s.Handle("/api/v1/cgroups", http.HandlerFunc(s.serveCgroups))
@@ -190,7 +203,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := s.httpServer()
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if s.webConfig == "" {
+			errc <- hs.Serve(ln)
+			return
+		}
+		// The toolkit wraps the handler with basic authentication (a 401
+		// before any route) and serves TLS when the file has a
+		// certificate. A file that turns bad while serving is logged by
+		// its error, and the requests fail (500, or the handshake).
+		errc <- web.Serve(ln, hs, &web.FlagConfig{WebConfigFile: &s.webConfig}, s.log)
+	}()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve http on %s: %w", ln.Addr(), err)
