@@ -343,8 +343,14 @@ func runAgent(ctx context.Context, cfg config.Config, log *slog.Logger,
 	if err != nil {
 		return nil, 0, err
 	}
-	if !acc.Guarded() && !server.IsLoopbackAddr(ln.Addr()) {
+	var guard func() error
+	switch {
+	case server.IsLoopbackAddr(ln.Addr()):
+	case !acc.Guarded():
 		log.Warn("serving the API on a non-loopback address (listen_public): "+acc.Lacks(), "addr", ln.Addr().String())
+	case !acc.Public:
+		// Served only because the file guards it: keep it so.
+		guard = config.WebConfigGuard(cfg.WebConfigFile)
 	}
 	ag, err := agent.New(agent.Options{Source: eng, Interval: cfg.Interval, Schedule: sched, Logger: log})
 	if err != nil {
@@ -415,7 +421,7 @@ func runAgent(ctx context.Context, cfg config.Config, log *slog.Logger,
 		}
 	}
 	srv := server.New(server.Options{Source: ag, Interval: ag.Interval(), Logger: log, Processes: hist, Metrics: metrics,
-		Sinks: sinks.Stats, WebConfigFile: cfg.WebConfigFile})
+		Sinks: sinks.Stats, WebConfigFile: cfg.WebConfigFile, Guard: guard})
 	hostsDone := runHosts(ctx, hosts)
 	registerHostRoutes(srv, hosts)
 	agentDone := make(chan struct{})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -357,4 +358,79 @@ func promTargets(base string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	return string(b)
+}
+
+// TestRunWebConfigGuardsPublicAddress: on a non-loopback address served
+// only because the web configuration has TLS and users, removing the users
+// from the file (no SIGHUP) closes the API — a 503 to everyone, logged —
+// instead of serving it to anyone; putting them back opens it again.
+func TestRunWebConfigGuardsPublicAddress(t *testing.T) {
+	ip := nonLoopbackIPv4(t)
+	w := newWebAuth(t)
+	root := v2Root(t, w.dir)
+	web := testtls.WriteFile(t, w.dir, "web-guarded.yml", "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n"+
+		"basic_auth_users:\n  "+webUser+": "+w.hash+"\n")
+	p := startCgmon(t, buildCgmon(t), "run", "--rootfs", root, "--listen", net.JoinHostPort(ip, "0"),
+		"--interval", "200ms", "--log-format", "json", "--web-config-file", web)
+	addr := p.waitServing(t)
+	get := func(user, password string) (int, string) {
+		t.Helper()
+		cfg := w.ca.Client()
+		cfg.ServerName = "localhost" // the test certificate names loopback only
+		c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
+		req, _ := http.NewRequest(http.MethodGet, "https://"+addr+"/api/v1/cgroups", nil)
+		if user != "" {
+			req.SetBasicAuth(user, password)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", addr, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	waitFor(t, p, "the first snapshot on "+addr, func() bool { code, _ := get(webUser, webPassword); return code == http.StatusOK })
+	if code, _ := get("", ""); code != http.StatusUnauthorized {
+		t.Fatalf("no credentials: %d, want 401", code)
+	}
+
+	// The users go; the file is still valid (TLS only).
+	testtls.WriteFile(t, w.dir, "web-guarded.yml", "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n")
+	code, body := get("", "")
+	if code != http.StatusServiceUnavailable || strings.Contains(body, `"cgroups"`) || strings.Contains(body, web) {
+		t.Errorf("without users in the file: %d %.200s, want a 503 that names no file", code, body)
+	}
+	waitFor(t, p, "the refusal in the log", func() bool {
+		return strings.Contains(p.stderr(), "refusing every request of the API") && strings.Contains(p.stderr(), "no longer has both TLS and authentication")
+	})
+
+	testtls.WriteFile(t, w.dir, "web-guarded.yml", "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n"+
+		"basic_auth_users:\n  "+webUser+": "+w.hash+"\n")
+	if code, body := get(webUser, webPassword); code != http.StatusOK {
+		t.Errorf("users back: %d %.200s, want 200", code, body)
+	}
+	if code, _ := get("", ""); code != http.StatusUnauthorized {
+		t.Errorf("users back, no credentials: %d, want 401", code)
+	}
+	if s := p.stderr(); strings.Contains(s, w.hash) || strings.Contains(s, webPassword) {
+		t.Errorf("the log holds the hash or the password:\n%s", s)
+	}
+}
+
+// nonLoopbackIPv4 returns an IPv4 address of this host that is not
+// loopback, or skips.
+func nonLoopbackIPv4(t *testing.T) string {
+	t.Helper()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
+			return n.IP.String()
+		}
+	}
+	t.Skip("no non-loopback IPv4 address on this host to listen on")
+	return ""
 }

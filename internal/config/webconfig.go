@@ -6,6 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync"
+	"syscall"
+	"time"
 
 	"github.com/prometheus/exporter-toolkit/web"
 	"go.yaml.in/yaml/v2"
@@ -73,4 +76,55 @@ func redactYAML(msg string) string {
 	}
 	b.WriteString(msg)
 	return b.String()
+}
+
+// WebConfigGuard returns a check, for every request, that the web
+// configuration file at path still has TLS and authentication: the toolkit
+// reads the file again on every request, so without it a public listener
+// whose basic_auth_users were removed would serve everyone until the next
+// SIGHUP. The file is read again only when its size, modification time or
+// inode change (a stat a request); while it is bad or no longer guards
+// the API the check fails, and the API refuses to serve (fails closed).
+func WebConfigGuard(path string) func() error {
+	g := &webGuard{path: path}
+	return g.check
+}
+
+type webGuard struct {
+	path string
+	mu   sync.Mutex
+	seen fileStamp
+	err  error
+}
+
+type fileStamp struct {
+	size, ino int64
+	mtime     time.Time
+}
+
+func (g *webGuard) check() error {
+	st, err := os.Stat(g.path)
+	if err != nil {
+		return fmt.Errorf("web_config_file: %w", err)
+	}
+	stamp := fileStamp{size: st.Size(), mtime: st.ModTime()}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		stamp.ino = int64(sys.Ino)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if stamp == g.seen && g.seen != (fileStamp{}) {
+		return g.err
+	}
+	g.seen = stamp
+	wc, err := ReadWebConfig(g.path)
+	switch {
+	case err != nil:
+		g.err = fmt.Errorf("web_config_file: %w", err)
+	case !wc.TLS || !wc.Auth:
+		g.err = fmt.Errorf("web_config_file: %s no longer has both TLS and authentication, which a public listen address needs", g.path)
+	default:
+		g.err = nil
+	}
+	return g.err
 }

@@ -137,3 +137,40 @@ func TestWebConfigFileKey(t *testing.T) {
 		t.Errorf("missing web config: %v", err)
 	}
 }
+
+// TestWebConfigGuard: the per-request check follows the file as it
+// changes, without a reload, and fails while it does not guard the API.
+func TestWebConfigGuard(t *testing.T) {
+	f := newWebFixture(t)
+	tlsPart := "tls_server_config:\n  cert_file: cert.pem\n  key_file: cert-key.pem\n"
+	both := tlsPart + "basic_auth_users:\n  alice: " + f.hash + "\n"
+	path := testtls.WriteFile(t, f.dir, "web.yml", both)
+	check := WebConfigGuard(path)
+	for _, step := range []struct {
+		name, body string // body "" removes the file
+		wantErr    string
+	}{
+		{"both", both, ""},
+		{"users removed", tlsPart, "no longer has both TLS and authentication"},
+		{"both again", both, ""},
+		{"TLS removed", "basic_auth_users:\n  alice: " + f.hash + "\n", "no longer has both TLS and authentication"},
+		{"bad hash", tlsPart + "basic_auth_users:\n  alice: s3cret\n", "web_config_file"},
+		{"gone", "", "no such file"},
+		{"back", both, ""},
+	} {
+		if step.body == "" {
+			os.Remove(path)
+		} else {
+			testtls.WriteFile(t, f.dir, "web.yml", step.body)
+		}
+		for range 2 { // the second from the cached stamp
+			err := check()
+			if step.wantErr == "" && err != nil || step.wantErr != "" && (err == nil || !strings.Contains(err.Error(), step.wantErr)) {
+				t.Errorf("%s: %v, want %q", step.name, err, step.wantErr)
+			}
+			if err != nil && strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("%s: the error shows the password: %v", step.name, err)
+			}
+		}
+	}
+}

@@ -110,6 +110,13 @@ type Options struct {
 	// or a changed user needs no restart. Empty: plain HTTP, no
 	// authentication. Check it (config.ReadWebConfig) before serving.
 	WebConfigFile string
+	// Guard, when set, is called before every request is served; an
+	// error refuses it (a 503 that does not say why, and the error
+	// logged once until it changes). cgmon run sets it on a public address served only
+	// because the web configuration has TLS and authentication
+	// (config.WebConfigGuard), so that the API fails closed when the
+	// file loses either between reloads.
+	Guard func() error
 	// Logger receives recovered panics, the http.Server's errors and, at
 	// debug level, one line per request. Optional.
 	Logger *slog.Logger
@@ -122,6 +129,10 @@ type Server struct {
 	log       *slog.Logger
 	mux       *http.ServeMux
 	webConfig string
+	guard     func() error
+
+	guardMu  sync.Mutex
+	guardErr string // the last refusal logged
 }
 
 // New returns the API handler. It panics without a Source, as
@@ -137,7 +148,7 @@ func New(opts Options) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{src: opts.Source, interval: opts.Interval, log: log, mux: http.NewServeMux(), webConfig: opts.WebConfigFile}
+	s := &Server{src: opts.Source, interval: opts.Interval, log: log, mux: http.NewServeMux(), webConfig: opts.WebConfigFile, guard: opts.Guard}
 	s.mux.Handle("/", http.HandlerFunc(notFound))
 	s.Handle("/healthz", http.HandlerFunc(s.serveHealth))
 	s.Handle("/api/v1/cgroups", http.HandlerFunc(s.serveCgroups))
@@ -190,11 +201,39 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h["Content-Type"] = []string{"application/json"}
 	h["Cache-Control"] = []string{"no-store"}
 	h["X-Content-Type-Options"] = []string{"nosniff"}
+	if s.guard != nil {
+		if err := s.guarded(); err != nil {
+			// The reason (a path, what is missing) goes to the log,
+			// not to a client that may no longer be authenticated.
+			writeError(rw, http.StatusServiceUnavailable, "the API is closed: its web configuration no longer guards it (see the server's log)")
+			return
+		}
+	}
 	if _, err := checkPath(r.URL.EscapedPath()); err != nil {
 		writeError(rw, http.StatusBadRequest, err.Error())
 		return
 	}
 	s.mux.ServeHTTP(rw, r)
+}
+
+// guarded runs the guard and logs a refusal once, and its end.
+func (s *Server) guarded() error {
+	err := s.guard()
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	s.guardMu.Lock()
+	changed := msg != s.guardErr
+	s.guardErr = msg
+	s.guardMu.Unlock()
+	switch {
+	case changed && err != nil:
+		s.log.Error("refusing every request of the API", "err", err)
+	case changed:
+		s.log.Info("serving the API again: the web configuration file guards it")
+	}
+	return err
 }
 
 // Serve answers HTTP on ln until ctx is done, then shuts down: requests in
