@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -66,17 +67,39 @@ func dockerfileParts(t *testing.T) (final string, runLine []string) {
 	return final, runLine
 }
 
+// companionLine is the run line of cAdvisor-companion's README
+// (seeds/cadvisor_companion.md), which must work unchanged with cgmon's
+// image: no --pid=host, no --uts=host.
+const companionLine = "docker run --volume=/:/rootfs:ro --publish=8801:8801 --detach=true --name=cadvisor-companion <image>"
+
 // TestContainerImage builds the Dockerfile's image (its final stage, around
 // a binary built as its build stage builds it) with podman, runs it with the
-// run line the Dockerfile documents, and reads the host through the
-// container's API: the host's hostname and cgroups, and the processes of a
-// fresh cgroup by their host PIDs on the companion route.
+// run line the Dockerfile documents — cAdvisor-companion's line — in the
+// container's own PID, UTS and (once, --cgroupns=private) cgroup
+// namespaces, and reads the host through the container's API: the host's
+// hostname and cgroups, and the processes of a fresh cgroup by their host
+// PIDs on the companion route.
 func TestContainerImage(t *testing.T) {
 	pm := podmantest.New(t)
 	g := testcg.Require(t).NewGroup(t, "image")
 	sleeper := g.Sleepers(t, 1)[0].Process.Pid
 
 	final, runLine := dockerfileParts(t)
+	if got := strings.Join(runLine, " "); got != strings.Replace(companionLine, "<image>", "cgmon", 1) {
+		t.Errorf("the Dockerfile documents %q, want cAdvisor-companion's line %q", got, companionLine)
+	}
+	ref := buildImage(t, pm, final)
+	for _, extra := range [][]string{nil, {"--cgroupns=private"}} {
+		t.Run("cgroupns="+map[bool]string{true: "default", false: "private"}[extra == nil], func(t *testing.T) {
+			checkContainer(t, pm, ref, runLine, extra, g.Path(), sleeper)
+		})
+	}
+}
+
+// buildImage builds the image of the Dockerfile's final stage around a
+// locally built binary; it is removed when t ends.
+func buildImage(t *testing.T, pm *podmantest.Podman, final string) string {
+	t.Helper()
 	ctx := t.TempDir()
 	bin, err := os.ReadFile(buildCgmon(t))
 	if err != nil {
@@ -95,7 +118,15 @@ func TestContainerImage(t *testing.T) {
 		}
 	})
 	pm.Must(t, "build", "-t", ref, "-f", filepath.Join(ctx, "Containerfile"), ctx)
+	return ref
+}
 
+// checkContainer runs runLine (its name, published port and image replaced
+// by a unique name, a free loopback port and ref; extra options added
+// before the image) and checks the host's hostname, the cgroup cg with one
+// process, the sleeper, on /api/v1/cgroups, and the sleeper by its host PID
+// on the companion route.
+func checkContainer(t *testing.T, pm *podmantest.Podman, ref string, runLine, extra []string, cg string, sleeper int) {
 	// A free port on loopback for the published 8801.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -117,9 +148,12 @@ func TestContainerImage(t *testing.T) {
 		case w == "--name" && i+1 < len(runLine):
 			args = append(args, w, name)
 			i++
-		case strings.HasPrefix(w, "--publish=127.0.0.1:8801:"):
+		case strings.HasPrefix(w, "--name="):
+			args = append(args, "--name="+name)
+		case strings.HasPrefix(w, "--publish=") && strings.HasSuffix(w, ":8801"):
 			args = append(args, "--publish=127.0.0.1:"+strconv.Itoa(port)+":8801")
 		case i == len(runLine)-1:
+			args = append(args, extra...)
 			args = append(args, ref) // the image, "cgmon" in the line
 		default:
 			args = append(args, w)
@@ -135,26 +169,37 @@ func TestContainerImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	type cgroupJSON struct {
+		Path  string
+		Tasks *int
+	}
 	var snap struct {
 		Hostname string
-		Cgroups  []struct{ Path string }
+		Cgroups  []cgroupJSON
 	}
+	var fresh *cgroupJSON
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		code, body, err := getOK(addr, "/api/v1/cgroups")
-		if err == nil && code == http.StatusOK && json.Unmarshal(body, &snap) == nil && hasCgroup(snap.Cgroups, g.Path()) {
-			break
+		if err == nil && code == http.StatusOK && json.Unmarshal(body, &snap) == nil {
+			if i := slices.IndexFunc(snap.Cgroups, func(c cgroupJSON) bool { return c.Path == cg }); i >= 0 {
+				fresh = &snap.Cgroups[i]
+				break
+			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no snapshot with %s from the container 30 s after it started: %d %v %.300s\nlogs:\n%s", g.Path(), code, err, body, logs())
+			t.Fatalf("no snapshot with %s from the container 30 s after it started: %d %v %.300s\nlogs:\n%s", cg, code, err, body, logs())
 		}
 	}
 	if snap.Hostname != host {
 		t.Errorf("hostname %q, want the host's %q", snap.Hostname, host)
 	}
+	if fresh.Tasks == nil || *fresh.Tasks != 1 {
+		t.Errorf("%s: tasks %v, want 1 (the sleeper)", cg, fresh.Tasks)
+	}
 
 	// The companion route names the sleeper by its host PID.
 	c := &http.Client{Timeout: 30 * time.Second}
-	resp, err := c.Get("http://" + addr + "/api/v1.0" + g.Path() + "/processes")
+	resp, err := c.Get("http://" + addr + "/api/v1.0" + cg + "/processes")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +211,7 @@ func TestContainerImage(t *testing.T) {
 	var entries []struct {
 		Processes []struct {
 			Stat    struct{ Pid int }
+			Status  struct{ Pid, PPid int }
 			Cmdline string
 			Cgroup  string
 		}
@@ -174,19 +220,10 @@ func TestContainerImage(t *testing.T) {
 		t.Fatalf("processes: %d %.300s\nlogs:\n%s", resp.StatusCode, body, logs())
 	}
 	if len(entries) != 1 || len(entries[0].Processes) != 1 {
-		t.Fatalf("processes: %+v, want one entry with the sleeper", entries)
+		t.Fatalf("processes: %+v, want one entry with the sleeper\nlogs:\n%s", entries, logs())
 	}
 	p := entries[0].Processes[0]
-	if p.Stat.Pid != sleeper || p.Cgroup != g.Path() || !strings.Contains(p.Cmdline, "sleep") {
-		t.Errorf("process %+v, want the sleeper %d in %s", p, sleeper, g.Path())
+	if p.Stat.Pid != sleeper || p.Status.Pid != sleeper || p.Status.PPid != os.Getpid() || p.Cgroup != cg || !strings.Contains(p.Cmdline, "sleep") {
+		t.Errorf("process %+v, want the sleeper %d (parent %d) in %s", p, sleeper, os.Getpid(), cg)
 	}
-}
-
-func hasCgroup(cgs []struct{ Path string }, path string) bool {
-	for _, c := range cgs {
-		if c.Path == path {
-			return true
-		}
-	}
-	return false
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -179,17 +178,6 @@ func defaultBudget() int {
 		return 256
 	}
 	return int(lim.Cur) - 256
-}
-
-func readHostname(root rootfs.Root) string {
-	for _, name := range []string{"/proc/sys/kernel/hostname", "/etc/hostname"} {
-		if b, err := root.ReadFile(name); err == nil {
-			if h := strings.TrimSpace(string(b)); h != "" {
-				return h
-			}
-		}
-	}
-	return ""
 }
 
 // Layout returns the detected hierarchies.

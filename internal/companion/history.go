@@ -58,6 +58,14 @@ const (
 	// was not tracked yet, well inside the server's 30 s WriteTimeout.
 	MaxWait = 25 * time.Second
 
+	// ScanTTL is how long one scan of the host's /proc serves the cgroups
+	// sampled after it, when cgmon runs in a PID namespace of its own and
+	// lists processes by scanning /proc (proc.Lister): cgroups due within
+	// it share one scan, so there are at most SampleEvery/ScanTTL scans per
+	// period however many cgroups are tracked, and a process is at most
+	// ScanTTL late to appear.
+	ScanTTL = SampleEvery / 2
+
 	// files are the files read per process: stat always; status and cmdline
 	// are in the answer; io and cgroup are not.
 	files = proc.FileStatus | proc.FileCmdline
@@ -88,6 +96,7 @@ type Options struct {
 type History struct {
 	root   rootfs.Root
 	layout *cgroup.Layout
+	pids   *proc.Lister
 	snaps  Snapshots
 	log    *slog.Logger
 
@@ -120,6 +129,7 @@ func New(opts Options) (*History, error) {
 	}
 	return &History{
 		root: opts.Root, layout: opts.Layout, snaps: opts.Snapshots, log: log,
+		pids:    proc.NewLister(opts.Root, opts.Layout, ScanTTL),
 		wake:    make(chan struct{}, 1),
 		tracked: make(map[string]*track),
 	}, nil
@@ -183,7 +193,7 @@ func (h *History) due(now time.Time) (due []*track, next time.Time) {
 // the sample to its ring.
 func (h *History) sample(t *track, buf *proc.Buffers) {
 	s := &proc.Sample{Time: time.Now()}
-	pids, err := proc.PIDs(h.root, h.layout, t.path)
+	pids, err := h.pids.PIDs(t.path)
 	if err == nil {
 		members := make([]proc.Member, len(pids))
 		for i, pid := range pids {

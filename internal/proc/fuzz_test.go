@@ -2,12 +2,15 @@ package proc
 
 import (
 	"bytes"
+	"path"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cgmon/cgmon/internal/cgroup"
+	"github.com/cgmon/cgmon/internal/cgroupfs"
 	"github.com/cgmon/cgmon/internal/kerntext/kerntexttest"
 )
 
@@ -159,6 +162,46 @@ func FuzzParseMemTotal(f *testing.F) {
 		checkParseError(t, err)
 		if err == nil && (n%1024 != 0 || !bytes.Contains(b, []byte(strconv.FormatUint(n/1024, 10)))) {
 			t.Fatalf("ParseMemTotal(%q) = %d", b, n)
+		}
+	})
+}
+
+func FuzzResolveProcCgroup(f *testing.F) {
+	seed(f)
+	for _, s := range []string{"0::/../..", "0::/../x", "1:cpu,cpuacct:/../../a/../b", "0::/x (deleted)", "0::", "::/", "1::/"} {
+		f.Add([]byte(s))
+	}
+	hs := []cgroup.Hierarchy{
+		{V2: true, MountPoint: "/sys/fs/cgroup/unified", Base: "/"},
+		{Controllers: []string{"cpu", "cpuacct"}, MountPoint: "/sys/fs/cgroup/cpu", Base: "/"},
+		{Controllers: []string{"name=systemd"}, MountPoint: "/sys/fs/cgroup/systemd", Base: "/"},
+	}
+	rootSets := [][]NSRoot{
+		{HostNSRoot, HostNSRoot, HostNSRoot},
+		{{Depth: 2, Path: "/a/b"}, {Depth: 1, Path: "/c"}, {Depth: 2}},
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, roots := range rootSets {
+			dst := make([]string, len(hs))
+			err := ResolveProcCgroup(b, hs, roots, func(int) bool { return true }, dst)
+			checkParseError(t, err)
+			if err != nil {
+				continue
+			}
+			for i, p := range dst {
+				// Every resolved path is a clean absolute host path.
+				if p != "" && (p != path.Clean(p) || !strings.HasPrefix(p, "/")) {
+					t.Fatalf("%s: %q is not a clean absolute path", hs[i].MountPoint, p)
+				}
+			}
+			// The same lines without the cgroup ones of cgmon's
+			// cgroupfs.ParseProcCgroup parse too.
+			if _, err := cgroupfs.ParseProcCgroup(b); err != nil {
+				t.Fatalf("ParseProcCgroup fails where ResolveProcCgroup did not: %v", err)
+			}
+		}
+		if pid, levels := lastNSpid(b); (levels == 0) != (pid == 0) || pid < 0 {
+			t.Fatalf("lastNSpid: %d, %d levels", pid, levels)
 		}
 	})
 }

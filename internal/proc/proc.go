@@ -2,7 +2,7 @@
 // cmdline, io and cgroup, through a rootfs.Root.
 //
 // Parsers are pure (bytes in, typed values out) and fuzzed; only the readers
-// (PIDs, PIDsRecursive, ReadProcess, ReadProcessFiles, ReadProcesses,
+// (PIDs, PIDsRecursive, Lister, ReadProcess, ReadProcessFiles, ReadProcesses,
 // ReadMemTotal) open files, and only through the Root. A process that exits
 // while it is read is not an error: the readers report ErrGone and the
 // callers skip it.
@@ -224,11 +224,11 @@ func CleanPath(p string) string { return path.Clean("/" + p) }
 // PIDs lists the processes of one cgroup (not of its descendants), sorted
 // and without duplicates, from the first of layout.ProcsDirs(cgroupPath)
 // whose cgroup.procs can be read (cgroup-v2.rst and cgroups(7),
-// "cgroup.procs"). A cgroup that exists in no hierarchy gives an error
-// wrapping ErrNoCgroup.
+// "cgroup.procs"), or, when the root's /proc is another PID namespace's
+// than cgmon's, from a scan of it (Lister). A cgroup that exists in no
+// hierarchy gives an error wrapping ErrNoCgroup.
 func PIDs(root rootfs.Root, layout *cgroup.Layout, cgroupPath string) ([]int, error) {
-	var buf Buffers
-	return pids(root, layout, CleanPath(cgroupPath), &buf)
+	return NewLister(root, layout, 0).PIDs(cgroupPath)
 }
 
 func pids(root rootfs.Root, layout *cgroup.Layout, p string, buf *Buffers) ([]int, error) {
@@ -256,33 +256,10 @@ func pids(root rootfs.Root, layout *cgroup.Layout, p string, buf *Buffers) ([]in
 // descendants, as the caller knows them — each with the cgroup it was listed
 // in. A process listed twice (it moved between two reads) keeps its first
 // cgroup. Cgroups that no longer exist are skipped; only when none of them
-// exists is the error ErrNoCgroup.
+// exists is the error ErrNoCgroup. It scans the root's /proc at most once
+// (Lister).
 func PIDsRecursive(root rootfs.Root, layout *cgroup.Layout, cgroupPaths []string) ([]Member, error) {
-	var buf Buffers
-	var out []Member
-	seen := make(map[int]bool)
-	found := false
-	for _, cp := range cgroupPaths {
-		cp = CleanPath(cp)
-		pids, err := pids(root, layout, cp, &buf)
-		if errors.Is(err, ErrNoCgroup) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		found = true
-		for _, pid := range pids {
-			if !seen[pid] {
-				seen[pid] = true
-				out = append(out, Member{PID: pid, Cgroup: cp})
-			}
-		}
-	}
-	if !found && len(cgroupPaths) > 0 {
-		return nil, fmt.Errorf("cgroup %s: %w", CleanPath(cgroupPaths[0]), ErrNoCgroup)
-	}
-	return out, nil
+	return NewLister(root, layout, 0).PIDsRecursive(cgroupPaths)
 }
 
 // ReadMemTotal reads the host's memory size in bytes from /proc/meminfo.

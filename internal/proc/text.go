@@ -10,10 +10,12 @@ import (
 
 // ErrOtherPIDNamespace is the error for a 0 in cgroup.procs. The kernel
 // lists a process that has no PID in the reader's PID namespace as 0, so
-// cgmon run in a container with a PID namespace of its own (docker run
-// without --pid=host) cannot name the host's processes: every one of them
-// reads as 0. The error says how to run it instead of only "out of range".
-var ErrOtherPIDNamespace = errors.New("a process outside cgmon's PID namespace is listed as 0: run cgmon in the host's PID namespace (docker run --pid=host)")
+// cgmon run in a container with a PID namespace of its own cannot name the
+// host's processes from cgroup.procs: every one of them reads as 0. With
+// the host's / at --rootfs, Lister scans the host's /proc instead and this
+// does not happen; without it, the error says how to run cgmon instead of
+// only "out of range".
+var ErrOtherPIDNamespace = errors.New("a process outside cgmon's PID namespace is listed as 0: give cgmon the host's / (docker run --volume=/:/rootfs:ro … --rootfs /rootfs) or run it in the host's PID namespace (--pid=host)")
 
 // errPID0 is ErrOtherPIDNamespace and, like every parse error, a sentinel
 // of cgroupfs (a 0 is out of the range of PIDs).
