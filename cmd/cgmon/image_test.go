@@ -89,9 +89,12 @@ func TestContainerImage(t *testing.T) {
 		t.Errorf("the Dockerfile documents %q, want cAdvisor-companion's line %q", got, companionLine)
 	}
 	ref := buildImage(t, pm, final)
+	// A container on the host, whose process figures cgmon in its image
+	// must read without --pid=host.
+	pod := pm.Start(t, pm.Image(t))
 	for _, extra := range [][]string{nil, {"--cgroupns=private"}} {
 		t.Run("cgroupns="+map[bool]string{true: "default", false: "private"}[extra == nil], func(t *testing.T) {
-			checkContainer(t, pm, ref, runLine, extra, g.Path(), sleeper)
+			checkContainer(t, pm, ref, runLine, extra, g.Path(), sleeper, pod)
 		})
 	}
 }
@@ -124,9 +127,10 @@ func buildImage(t *testing.T, pm *podmantest.Podman, final string) string {
 // checkContainer runs runLine (its name, published port and image replaced
 // by a unique name, a free loopback port and ref; extra options added
 // before the image) and checks the host's hostname, the cgroup cg with one
-// process, the sleeper, on /api/v1/cgroups, and the sleeper by its host PID
-// on the companion route.
-func checkContainer(t *testing.T, pm *podmantest.Podman, ref string, runLine, extra []string, cg string, sleeper int) {
+// process, the sleeper, on /api/v1/cgroups, the host's podman container
+// pod with its process figures, and the sleeper by its host PID on the
+// companion route.
+func checkContainer(t *testing.T, pm *podmantest.Podman, ref string, runLine, extra []string, cg string, sleeper int, pod string) {
 	// A free port on loopback for the published 8801.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -170,25 +174,40 @@ func checkContainer(t *testing.T, pm *podmantest.Podman, ref string, runLine, ex
 		t.Fatal(err)
 	}
 	type cgroupJSON struct {
-		Path  string
-		Tasks *int
+		Path      string
+		Tasks     *int
+		Processes *int
+		Container *struct {
+			Name      string
+			State     string
+			StartedAt string `json:"started_at"`
+		}
 	}
 	var snap struct {
 		Hostname string
 		Cgroups  []cgroupJSON
 	}
-	var fresh *cgroupJSON
+	var fresh, podCg *cgroupJSON
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		code, body, err := getOK(addr, "/api/v1/cgroups")
 		if err == nil && code == http.StatusOK && json.Unmarshal(body, &snap) == nil {
-			if i := slices.IndexFunc(snap.Cgroups, func(c cgroupJSON) bool { return c.Path == cg }); i >= 0 {
-				fresh = &snap.Cgroups[i]
+			i := slices.IndexFunc(snap.Cgroups, func(c cgroupJSON) bool { return c.Path == cg })
+			j := slices.IndexFunc(snap.Cgroups, func(c cgroupJSON) bool {
+				return c.Container != nil && c.Container.Name == pod && c.Processes != nil
+			})
+			if i >= 0 && j >= 0 {
+				fresh, podCg = &snap.Cgroups[i], &snap.Cgroups[j]
 				break
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no snapshot with %s from the container 30 s after it started: %d %v %.300s\nlogs:\n%s", cg, code, err, body, logs())
+			t.Fatalf("no snapshot with %s and the container %s with its processes from the image 30 s after it started: %d %v %.300s\nlogs:\n%s",
+				cg, pod, code, err, body, logs())
 		}
+	}
+	if *podCg.Processes != 1 || podCg.Container.State != "running" || podCg.Container.StartedAt == "" {
+		t.Errorf("container %s (%s): processes %d, state %q, started_at %q; want 1 (its sleep), running, a time",
+			pod, podCg.Path, *podCg.Processes, podCg.Container.State, podCg.Container.StartedAt)
 	}
 	if snap.Hostname != host {
 		t.Errorf("hostname %q, want the host's %q", snap.Hostname, host)

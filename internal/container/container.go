@@ -92,6 +92,10 @@ type Enricher struct {
 	opts   Options
 	log    *slog.Logger
 
+	// lister lists a container's processes when cgroup.procs cannot
+	// (nil in tests with a fake reader: cgroup.procs only).
+	lister *proc.Lister
+
 	hostNetns uint64 // 0 until known
 	bootTime  time.Time
 	// noStatfs is set once statfs through /proc/PID/root turned out
@@ -135,8 +139,17 @@ func New(root rootfs.Root, layout *cgroup.Layout, opts Options) (*Enricher, erro
 		return nil, fmt.Errorf("container figures: root %s cannot statfs", root)
 	}
 	h, _ := root.(interface{ IsHost() bool })
-	return newEnricher(r, h != nil && h.IsHost(), layout, opts), nil
+	e := newEnricher(r, h != nil && h.IsHost(), layout, opts)
+	// One scan of the root's /proc a cycle serves every container when
+	// cgroup.procs cannot name the processes (cgmon in a PID namespace of
+	// its own: see proc.Lister).
+	e.lister = proc.NewLister(root, layout, listerTTL)
+	return e, nil
 }
+
+// listerTTL is how long a scan of /proc serves: within one cycle, whose
+// containers are read at about the same time.
+const listerTTL = time.Second
 
 func newEnricher(r reader, isHost bool, layout *cgroup.Layout, opts Options) *Enricher {
 	if opts.Workers <= 0 {
@@ -395,7 +408,19 @@ func (e *Enricher) fail(j *job, err error) {
 // not running (errGone).
 func (e *Enricher) listProcesses(w *worker, paths []string) error {
 	w.pids = w.pids[:0]
+	scan := e.lister != nil && e.lister.UsesScan()
 	for _, p := range paths {
+		if scan {
+			pids, err := e.lister.PIDs(p)
+			if errors.Is(err, proc.ErrNoCgroup) {
+				continue // just removed
+			}
+			if err != nil {
+				return fmt.Errorf("list the processes of %s: %w", p, err)
+			}
+			w.pids = append(w.pids, pids...)
+			continue
+		}
 		for _, dir := range e.layout.ProcsDirs(p) {
 			name := dir + "/cgroup.procs"
 			b, err := e.fs.ReadFile(name)
