@@ -13,8 +13,11 @@
 //
 // The kernel and initramfs are built by build.sh into CacheDir()
 // (${CGMON_V2VM_DIR:-/var/cache/cgmon/v2vm}); RunGuestTests builds what is
-// missing. Set CGMON_V2VM_REQUIRE=1 to turn "qemu/image missing" skips into
-// failures (CI).
+// missing or out of date (see Manifest). Set CGMON_V2VM_REQUIRE=1 to turn
+// "qemu/image missing" skips into failures (CI).
+//
+// The image carries the host's systemd-cgtop with its shared libraries (on
+// PATH in the guest), so that guest tests compare with it as host tests do.
 package v2vm
 
 import (
@@ -46,6 +49,14 @@ var initScript []byte
 var buildScript []byte
 
 const qemuBin = "qemu-system-x86_64"
+
+// imageVersion is build.sh's IMAGE_VERSION: an image whose manifest says
+// otherwise is rebuilt (version 2 added systemd-cgtop and the manifest).
+const imageVersion = "2"
+
+// guestManifest is where the image keeps its manifest; build.sh copies it
+// to CacheDir()/base.manifest.
+const guestManifest = "/etc/v2vm-image"
 
 // CacheDir is where build.sh puts the kernel and the initramfs.
 func CacheDir() string {
@@ -79,6 +90,56 @@ func imageBuilt() bool {
 	return kernelPath() != "" && isFile(filepath.Join(CacheDir(), "base.cpio.gz"))
 }
 
+// Manifest returns what the image holds (build.sh's key=value lines):
+// "version", "inputs", "systemd-cgtop" (its path in the image, "" when the
+// host that built it had none) and "systemd-cgtop-version". In the guest it
+// reads the booted image's /etc/v2vm-image, on the host the copy in CacheDir().
+func Manifest() (map[string]string, error) {
+	p := filepath.Join(CacheDir(), "base.manifest")
+	if IsGuest() {
+		p = guestManifest
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("v2vm: image manifest: %w", err)
+	}
+	return parseManifest(b), nil
+}
+
+func parseManifest(b []byte) map[string]string {
+	m := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// staleImage says why the image in CacheDir() must be (re)built, or "" if it
+// need not. A build.sh of another checkout may have rebuilt base.cpio.gz with
+// other contents: base.inputs then no longer matches the manifest.
+func staleImage() string {
+	if !imageBuilt() {
+		return "no image"
+	}
+	m, err := Manifest()
+	if err != nil {
+		return err.Error()
+	}
+	if m["version"] != imageVersion {
+		return fmt.Sprintf("image version %q, want %q", m["version"], imageVersion)
+	}
+	inputs, _ := os.ReadFile(filepath.Join(CacheDir(), "base.inputs"))
+	if strings.TrimSpace(string(inputs)) != m["inputs"] {
+		return "base.inputs does not match base.manifest (base.cpio.gz was rebuilt by another build.sh)"
+	}
+	if _, err := exec.LookPath("systemd-cgtop"); err == nil && m["systemd-cgtop"] == "" {
+		return "the host has systemd-cgtop, the image has none"
+	}
+	return ""
+}
+
 func isFile(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.Mode().IsRegular()
@@ -91,8 +152,12 @@ func Available() error {
 	if _, err := exec.LookPath(qemuBin); err != nil {
 		missing = append(missing, qemuBin)
 	}
-	if !imageBuilt() {
-		for _, tool := range []string{"bash", "busybox", "cpio", "gzip", "xz", "flock", "apt-get", "dpkg-deb"} {
+	if staleImage() != "" {
+		tools := []string{"bash", "busybox", "cpio", "gzip", "xz", "flock", "apt-get", "dpkg-deb"}
+		if _, err := exec.LookPath("systemd-cgtop"); err == nil {
+			tools = append(tools, "ldd")
+		}
+		for _, tool := range tools {
 			if _, err := exec.LookPath(tool); err != nil {
 				missing = append(missing, tool+" (to build the image in "+CacheDir()+")")
 			}
@@ -107,10 +172,11 @@ func Available() error {
 	return nil
 }
 
-// ensureImage runs the embedded build.sh when the image is missing.
+// ensureImage runs the embedded build.sh when the image is missing or stale.
 // build.sh takes a lock, so parallel test packages build once.
 func ensureImage() error {
-	if imageBuilt() {
+	why := staleImage()
+	if why == "" {
 		return nil
 	}
 	tmp, err := os.MkdirTemp("", "v2vm-build-")
@@ -127,10 +193,10 @@ func ensureImage() error {
 	cmd := exec.Command("bash", filepath.Join(tmp, "build.sh"))
 	cmd.Env = append(os.Environ(), "CGMON_V2VM_DIR="+CacheDir(), "V2VM_INIT="+filepath.Join(tmp, "init"))
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build.sh: %v\n%s", err, out)
+		return fmt.Errorf("build.sh (%s): %v\n%s", why, err, out)
 	}
-	if !imageBuilt() {
-		return errors.New("build.sh succeeded but the image is still missing in " + CacheDir())
+	if why := staleImage(); why != "" {
+		return errors.New("build.sh succeeded but the image in " + CacheDir() + " is still not usable: " + why)
 	}
 	return nil
 }
