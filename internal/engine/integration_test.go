@@ -98,10 +98,14 @@ func TestLiveCPUUnderHalfQuota(t *testing.T) {
 	}
 	c := find(t, s, g.Path())
 	t.Logf("%s: cpu %+v", g.Path(), c.CPU)
-	tol := 5.0
-	if os.Getenv("V2VM_GUEST") != "" {
-		tol = 10 // the v2 test VM runs without KVM: its clocks and CPU are noisy
-	}
+	// ± 5 holds in the v2 VM (qemu TCG, no KVM) too, even with every host
+	// core busy: the usage (the guest's sched_clock), the window (ReadAt, the
+	// guest's CLOCK_MONOTONIC) and the quota's periods are all guest time.
+	// When the host deschedules a vCPU thread, guest time runs on and the
+	// guest charges it to the running busy loop (TCG has no steal time),
+	// which the quota counts as well: the ratio stays 50 %. Measured in the
+	// guest: 48.7 … 51.3 over 30 boots, half of them under host load.
+	const tol = 5.0
 	if !c.CPU.Percent.OK || math.Abs(c.CPU.Percent.V-50) > tol {
 		t.Errorf("CPU = %+v %%, want 50 ± %v", c.CPU.Percent, tol)
 	}

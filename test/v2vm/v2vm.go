@@ -34,6 +34,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -218,10 +219,11 @@ var ansi = regexp.MustCompile(`\x1b(\[[0-9;?]*[A-Za-z]|c)`)
 // relative to the current one, or an import path) with
 // `CGO_ENABLED=0 go test -c`, boots the VM with the binary (and the package's
 // testdata/, if any) and runs it there as `pkg.test -test.v -test.count=1 args...`
-// from /tests/<pkg>, with V2VM_GUEST=1 and no demo workload (the cgroup tree is
-// clean). It fails t if the guest test failed or the VM did not finish, and
-// skips t under -short or when qemu or the image are missing. It returns the
-// VM's serial console output.
+// from /tests/<pkg>, with V2VM_GUEST=1 and no demo workload (the cgroup tree
+// is clean); args get a -test.timeout below the VM's limit unless they hold
+// one. It fails t if the guest test failed or the VM did not finish, and skips
+// t under -short or when qemu or the image are missing. It returns the VM's
+// serial console output.
 func RunGuestTests(t testing.TB, pkgDir string, args ...string) (consoleLog string) {
 	t.Helper()
 	if testing.Short() {
@@ -258,6 +260,23 @@ func RunGuestTests(t testing.TB, pkgDir string, args ...string) (consoleLog stri
 	}
 	if !isFile(bin) {
 		t.Fatalf("v2vm: go test -c %s produced no binary (no test files?)", pkgDir)
+	}
+
+	// The VM's time limit. The guest test gets a -test.timeout 20 s shorter
+	// (unless args set one), so that a test hung in the guest panics with
+	// every goroutine's stack on the console before qemu is killed.
+	timeout := 5 * time.Minute
+	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if dl, ok := d.Deadline(); ok {
+			if left := time.Until(dl) - 15*time.Second; left < timeout {
+				timeout = max(left, 10*time.Second)
+			}
+		}
+	}
+	if !slices.ContainsFunc(args, func(a string) bool {
+		return strings.HasPrefix(a, "-test.timeout=") || strings.HasPrefix(a, "-timeout=")
+	}) {
+		args = append(slices.Clip(args), "-test.timeout="+max(timeout-20*time.Second, 5*time.Second).String())
 	}
 
 	// 2. initrd = base.cpio.gz + gzip(cpio: current init, tests/<name>/...)
@@ -308,14 +327,6 @@ func RunGuestTests(t testing.TB, pkgDir string, args ...string) (consoleLog stri
 	}
 
 	// 3. boot
-	timeout := 5 * time.Minute
-	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
-		if dl, ok := d.Deadline(); ok {
-			if left := time.Until(dl) - 15*time.Second; left < timeout {
-				timeout = max(left, 10*time.Second)
-			}
-		}
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, qemuBin, "-M", "pc", "-accel", "tcg,thread=multi", "-cpu", "max",
@@ -329,6 +340,7 @@ func RunGuestTests(t testing.TB, pkgDir string, args ...string) (consoleLog stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("v2vm: booting with %s %q", name+".test", args)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("v2vm: starting qemu: %v", err)
