@@ -12,13 +12,26 @@
 #
 # Outputs in $CGMON_V2VM_DIR (only what is missing is built):
 #   vmlinuz, vmlinux (uncompressed PVH ELF, boots ~5 s faster under TCG),
-#   kconfig, kernel-package, kernel-release, modules/*.ko, base.cpio.gz
-# base.cpio.gz is rebuilt whenever init, busybox or the modules change.
+#   kconfig, kernel-package, kernel-release, modules/*.ko, base.cpio.gz,
+#   base.manifest (a copy of the image's /etc/v2vm-image, see below)
+# base.cpio.gz is rebuilt whenever init, busybox, the modules, the host's
+# systemd-cgtop or its libraries change, or IMAGE_VERSION does.
+#
+# The image carries the host's systemd-cgtop (tests compare with it) and the
+# shared libraries ldd lists for it, at the same paths. /etc/v2vm-image says
+# what the image holds, one key=value a line:
+#   version=<IMAGE_VERSION>
+#   inputs=<the hash of the inputs, also in base.inputs>
+#   systemd-cgtop=<path in the image, empty if the host has none>
+#   systemd-cgtop-version=<its first --version line>
+# v2vm.go rebuilds when base.manifest's version is not the one it expects, or
+# its inputs line is not base.inputs (another build.sh rebuilt base.cpio.gz).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 DIR=${CGMON_V2VM_DIR:-/var/cache/cgmon/v2vm}
 INIT=${V2VM_INIT:-$HERE/init}   # the Go driver passes its embedded copy here
 INSTALL=0 FORCE=0
+IMAGE_VERSION=2   # bump with v2vm.go's imageVersion when the image's contents change
 for a in "$@"; do case $a in
 	--install-deps) INSTALL=1;;
 	--force) FORCE=1;;
@@ -36,7 +49,7 @@ exec 9>"$DIR/.lock"
 flock 9                          # concurrent builds (parallel go test packages) wait here
 WORK=$(mktemp -d "$DIR/work.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-if [ $FORCE = 1 ]; then rm -rf "$DIR/vmlinuz" "$DIR/vmlinux" "$DIR/vmlinux.none" "$DIR/modules" "$DIR/base.cpio.gz"; fi
+if [ $FORCE = 1 ]; then rm -rf "$DIR/vmlinuz" "$DIR/vmlinux" "$DIR/vmlinux.none" "$DIR/modules" "$DIR/base.cpio.gz" "$DIR/base.manifest"; fi
 
 for t in busybox cpio gzip xz dpkg-deb apt-get; do
 	command -v $t >/dev/null || { echo "v2vm build: missing $t (run $0 --install-deps)" >&2; exit 1; }
@@ -93,11 +106,38 @@ if [ ! -f "$DIR/vmlinux" ] && [ ! -f "$DIR/vmlinux.none" ]; then
 	fi
 fi
 
-# 2. base initramfs: busybox + modules + init; rebuilt when any input changes
-SUM=$( { sha256sum "$INIT" "$BUSYBOX" "$DIR"/modules/* 2>/dev/null | awk '{print $1}'; echo v1; } | sha256sum | cut -c1-64)
-if [ ! -f "$DIR/base.cpio.gz" ] || [ "$(cat "$DIR/base.inputs" 2>/dev/null)" != "$SUM" ]; then
-	R=$WORK/root; mkdir -p "$R"/{bin,etc,lib/modules,proc,sys,dev,tmp,root,tests}
+# 2. systemd-cgtop and the shared objects it loads (ldd: the dynamic loader,
+# libsystemd-shared-*.so from its RUNPATH, libc, ...), each at its host path.
+# It needs no systemd in the guest: it reads /proc/1/cgroup, /proc/meminfo and
+# the cgroupfs, nothing else (no bus, no /run, no machine-id).
+CGTOP=$(command -v systemd-cgtop || true)
+CGTOP_FILES=()
+if [ -n "$CGTOP" ]; then
+	CGTOP=$(readlink -f "$CGTOP")
+	command -v ldd >/dev/null || { echo "v2vm build: ldd missing (libc-bin), needed to pack $CGTOP" >&2; exit 1; }
+	mapfile -t CGTOP_FILES < <(ldd "$CGTOP" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u)
+	[ ${#CGTOP_FILES[@]} -gt 0 ] || { echo "v2vm build: ldd $CGTOP lists no libraries" >&2; exit 1; }
+	CGTOP_FILES=("$CGTOP" "${CGTOP_FILES[@]}")
+else
+	echo "v2vm build: no systemd-cgtop on this host; the image has none and the guest's cgtop comparison skips" >&2
+fi
+
+# 3. base initramfs: busybox + modules + init + cgtop; rebuilt when any input changes
+SUM=$( { sha256sum "$INIT" "$BUSYBOX" "$DIR"/modules/* 2>/dev/null | awk '{print $1}'
+	for f in "${CGTOP_FILES[@]}"; do echo "$f $(sha256sum < "$f")"; done
+	echo "v$IMAGE_VERSION"; } | sha256sum | cut -c1-64)
+if [ ! -f "$DIR/base.cpio.gz" ] || [ ! -f "$DIR/base.manifest" ] || [ "$(cat "$DIR/base.inputs" 2>/dev/null)" != "$SUM" ]; then
+	R=$WORK/root; mkdir -p "$R"/{bin,etc,lib/modules,proc,sys,dev,tmp,root,tests,run}
 	cp "$BUSYBOX" "$R/bin/busybox"
+	for f in "${CGTOP_FILES[@]}"; do                # the ldd paths; /lib, /lib64 are real dirs in the image
+		mkdir -p "$R$(dirname "$f")" && cp -L "$f" "$R$f"
+	done
+	{
+		echo "version=$IMAGE_VERSION"
+		echo "inputs=$SUM"
+		echo "systemd-cgtop=$CGTOP"
+		if [ -n "$CGTOP" ]; then echo "systemd-cgtop-version=$("$CGTOP" --version | head -1)"; else echo "systemd-cgtop-version="; fi
+	} > "$R/etc/v2vm-image"
 	cp "$DIR"/modules/*.ko "$R/lib/modules/" 2>/dev/null || true
 	install -m 0755 "$INIT" "$R/init"
 	printf 'root:x:0:0:root:/root:/bin/sh\n' > "$R/etc/passwd"
@@ -105,6 +145,7 @@ if [ ! -f "$DIR/base.cpio.gz" ] || [ "$(cat "$DIR/base.inputs" 2>/dev/null)" != 
 	echo v2vm > "$R/etc/hostname"
 	(cd "$R" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner=0:0 --quiet) | gzip -1 > "$DIR/base.cpio.gz.tmp"
 	mv "$DIR/base.cpio.gz.tmp" "$DIR/base.cpio.gz"
+	cp "$R/etc/v2vm-image" "$DIR/base.manifest.tmp" && mv "$DIR/base.manifest.tmp" "$DIR/base.manifest"
 	echo "$SUM" > "$DIR/base.inputs"
 fi
 ls -l "$DIR"/vmlinu[xz] "$DIR/base.cpio.gz" >&2

@@ -13,8 +13,11 @@
 //
 // The kernel and initramfs are built by build.sh into CacheDir()
 // (${CGMON_V2VM_DIR:-/var/cache/cgmon/v2vm}); RunGuestTests builds what is
-// missing. Set CGMON_V2VM_REQUIRE=1 to turn "qemu/image missing" skips into
-// failures (CI).
+// missing or out of date (see Manifest). Set CGMON_V2VM_REQUIRE=1 to turn
+// "qemu/image missing" skips into failures (CI).
+//
+// The image carries the host's systemd-cgtop with its shared libraries (on
+// PATH in the guest), so that guest tests compare with it as host tests do.
 package v2vm
 
 import (
@@ -31,6 +34,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +50,14 @@ var initScript []byte
 var buildScript []byte
 
 const qemuBin = "qemu-system-x86_64"
+
+// imageVersion is build.sh's IMAGE_VERSION: an image whose manifest says
+// otherwise is rebuilt (version 2 added systemd-cgtop and the manifest).
+const imageVersion = "2"
+
+// guestManifest is where the image keeps its manifest; build.sh copies it
+// to CacheDir()/base.manifest.
+const guestManifest = "/etc/v2vm-image"
 
 // CacheDir is where build.sh puts the kernel and the initramfs.
 func CacheDir() string {
@@ -79,6 +91,56 @@ func imageBuilt() bool {
 	return kernelPath() != "" && isFile(filepath.Join(CacheDir(), "base.cpio.gz"))
 }
 
+// Manifest returns what the image holds (build.sh's key=value lines):
+// "version", "inputs", "systemd-cgtop" (its path in the image, "" when the
+// host that built it had none) and "systemd-cgtop-version". In the guest it
+// reads the booted image's /etc/v2vm-image, on the host the copy in CacheDir().
+func Manifest() (map[string]string, error) {
+	p := filepath.Join(CacheDir(), "base.manifest")
+	if IsGuest() {
+		p = guestManifest
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("v2vm: image manifest: %w", err)
+	}
+	return parseManifest(b), nil
+}
+
+func parseManifest(b []byte) map[string]string {
+	m := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// staleImage says why the image in CacheDir() must be (re)built, or "" if it
+// need not. A build.sh of another checkout may have rebuilt base.cpio.gz with
+// other contents: base.inputs then no longer matches the manifest.
+func staleImage() string {
+	if !imageBuilt() {
+		return "no image"
+	}
+	m, err := Manifest()
+	if err != nil {
+		return err.Error()
+	}
+	if m["version"] != imageVersion {
+		return fmt.Sprintf("image version %q, want %q", m["version"], imageVersion)
+	}
+	inputs, _ := os.ReadFile(filepath.Join(CacheDir(), "base.inputs"))
+	if strings.TrimSpace(string(inputs)) != m["inputs"] {
+		return "base.inputs does not match base.manifest (base.cpio.gz was rebuilt by another build.sh)"
+	}
+	if _, err := exec.LookPath("systemd-cgtop"); err == nil && m["systemd-cgtop"] == "" {
+		return "the host has systemd-cgtop, the image has none"
+	}
+	return ""
+}
+
 func isFile(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.Mode().IsRegular()
@@ -91,8 +153,12 @@ func Available() error {
 	if _, err := exec.LookPath(qemuBin); err != nil {
 		missing = append(missing, qemuBin)
 	}
-	if !imageBuilt() {
-		for _, tool := range []string{"bash", "busybox", "cpio", "gzip", "xz", "flock", "apt-get", "dpkg-deb"} {
+	if staleImage() != "" {
+		tools := []string{"bash", "busybox", "cpio", "gzip", "xz", "flock", "apt-get", "dpkg-deb"}
+		if _, err := exec.LookPath("systemd-cgtop"); err == nil {
+			tools = append(tools, "ldd")
+		}
+		for _, tool := range tools {
 			if _, err := exec.LookPath(tool); err != nil {
 				missing = append(missing, tool+" (to build the image in "+CacheDir()+")")
 			}
@@ -107,10 +173,11 @@ func Available() error {
 	return nil
 }
 
-// ensureImage runs the embedded build.sh when the image is missing.
+// ensureImage runs the embedded build.sh when the image is missing or stale.
 // build.sh takes a lock, so parallel test packages build once.
 func ensureImage() error {
-	if imageBuilt() {
+	why := staleImage()
+	if why == "" {
 		return nil
 	}
 	tmp, err := os.MkdirTemp("", "v2vm-build-")
@@ -127,10 +194,10 @@ func ensureImage() error {
 	cmd := exec.Command("bash", filepath.Join(tmp, "build.sh"))
 	cmd.Env = append(os.Environ(), "CGMON_V2VM_DIR="+CacheDir(), "V2VM_INIT="+filepath.Join(tmp, "init"))
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build.sh: %v\n%s", err, out)
+		return fmt.Errorf("build.sh (%s): %v\n%s", why, err, out)
 	}
-	if !imageBuilt() {
-		return errors.New("build.sh succeeded but the image is still missing in " + CacheDir())
+	if why := staleImage(); why != "" {
+		return errors.New("build.sh succeeded but the image in " + CacheDir() + " is still not usable: " + why)
 	}
 	return nil
 }
@@ -152,10 +219,11 @@ var ansi = regexp.MustCompile(`\x1b(\[[0-9;?]*[A-Za-z]|c)`)
 // relative to the current one, or an import path) with
 // `CGO_ENABLED=0 go test -c`, boots the VM with the binary (and the package's
 // testdata/, if any) and runs it there as `pkg.test -test.v -test.count=1 args...`
-// from /tests/<pkg>, with V2VM_GUEST=1 and no demo workload (the cgroup tree is
-// clean). It fails t if the guest test failed or the VM did not finish, and
-// skips t under -short or when qemu or the image are missing. It returns the
-// VM's serial console output.
+// from /tests/<pkg>, with V2VM_GUEST=1 and no demo workload (the cgroup tree
+// is clean); args get a -test.timeout below the VM's limit unless they hold
+// one. It fails t if the guest test failed or the VM did not finish, and skips
+// t under -short or when qemu or the image are missing. It returns the VM's
+// serial console output.
 func RunGuestTests(t testing.TB, pkgDir string, args ...string) (consoleLog string) {
 	t.Helper()
 	if testing.Short() {
@@ -192,6 +260,23 @@ func RunGuestTests(t testing.TB, pkgDir string, args ...string) (consoleLog stri
 	}
 	if !isFile(bin) {
 		t.Fatalf("v2vm: go test -c %s produced no binary (no test files?)", pkgDir)
+	}
+
+	// The VM's time limit. The guest test gets a -test.timeout 20 s shorter
+	// (unless args set one), so that a test hung in the guest panics with
+	// every goroutine's stack on the console before qemu is killed.
+	timeout := 5 * time.Minute
+	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if dl, ok := d.Deadline(); ok {
+			if left := time.Until(dl) - 15*time.Second; left < timeout {
+				timeout = max(left, 10*time.Second)
+			}
+		}
+	}
+	if !slices.ContainsFunc(args, func(a string) bool {
+		return strings.HasPrefix(a, "-test.timeout=") || strings.HasPrefix(a, "-timeout=")
+	}) {
+		args = append(slices.Clip(args), "-test.timeout="+max(timeout-20*time.Second, 5*time.Second).String())
 	}
 
 	// 2. initrd = base.cpio.gz + gzip(cpio: current init, tests/<name>/...)
@@ -242,14 +327,6 @@ func RunGuestTests(t testing.TB, pkgDir string, args ...string) (consoleLog stri
 	}
 
 	// 3. boot
-	timeout := 5 * time.Minute
-	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
-		if dl, ok := d.Deadline(); ok {
-			if left := time.Until(dl) - 15*time.Second; left < timeout {
-				timeout = max(left, 10*time.Second)
-			}
-		}
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, qemuBin, "-M", "pc", "-accel", "tcg,thread=multi", "-cpu", "max",
@@ -263,6 +340,7 @@ func RunGuestTests(t testing.TB, pkgDir string, args ...string) (consoleLog stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("v2vm: booting with %s %q", name+".test", args)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("v2vm: starting qemu: %v", err)
