@@ -2,23 +2,21 @@ package main
 
 import (
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cgmon/cgmon/internal/testsvc"
+	"github.com/cgmon/cgmon/internal/testsvc/promtest"
 	"github.com/cgmon/cgmon/internal/testtls"
 )
 
@@ -275,20 +273,15 @@ func TestRunWebConfigBinary(t *testing.T) {
 // with basic authentication, trusting the test's CA, as its documentation
 // example says: the target is up and a cgmon series is queryable.
 func TestRunWebConfigPrometheus(t *testing.T) {
-	prom := testsvc.LookPath(t, "prometheus", "prometheus")
+	testsvc.LookPath(t, "prometheus", "prometheus") // skip before starting cgmon
 	w := newWebAuth(t)
 	root := v2Root(t, w.dir)
 	p := startCgmon(t, buildCgmon(t), "run", "--rootfs", root, "--listen", "127.0.0.1:0", "--interval", "1s",
 		"--log-format", "json", "--web-config-file", w.both)
 	target := p.waitServing(t)
 
-	dir := t.TempDir()
-	pwFile := testtls.WriteFile(t, dir, "password", webPassword)
-	cfg := testtls.WriteFile(t, dir, "prometheus.yml", fmt.Sprintf(`global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: cgmon
+	pwFile := testtls.WriteFile(t, t.TempDir(), "password", webPassword)
+	base := promtest.Start(t, fmt.Sprintf(`  - job_name: cgmon
     scheme: https
     tls_config:
       ca_file: %s
@@ -298,66 +291,10 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `, w.ca.File, webUser, pwFile, target))
-	addr := fmt.Sprintf("127.0.0.1:%d", testsvc.FreePort(t))
-	pr := testsvc.Start(t, "prometheus", prom, "--config.file="+cfg, "--storage.tsdb.path="+dir+"/data",
-		"--web.listen-address="+addr, "--log.level=warn")
-	base := "http://" + addr
-	pr.WaitFor(t, 30*time.Second, testsvc.HTTPReady(base+"/-/ready"))
-	pr.WaitFor(t, 30*time.Second, func() error {
-		up, err := promQuery(base, `up{job="cgmon"}`)
-		if err != nil {
-			return err
-		}
-		if len(up) != 1 || up[0] != 1 {
-			return fmt.Errorf("up = %v; targets: %s", up, promTargets(base))
-		}
-		return nil
-	})
-	n, err := promQuery(base, `count(container_memory_usage_bytes{job="cgmon"})`)
+	n, err := promtest.Query(base, `count(container_memory_usage_bytes{job="cgmon"})`)
 	if err != nil || len(n) != 1 || n[0] < 1 {
 		t.Errorf("count(container_memory_usage_bytes{job=\"cgmon\"}) = %v %v, want at least 1", n, err)
 	}
-}
-
-// promQuery runs an instant PromQL query and returns the vector's values.
-func promQuery(base, q string) ([]float64, error) {
-	resp, err := http.Get(base + "/api/v1/query?query=" + url.QueryEscape(q))
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Status, Error string
-		Data          struct{ Result []struct{ Value [2]any } }
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return nil, fmt.Errorf("query %s: %w", q, err)
-	}
-	if r.Status != "success" {
-		return nil, fmt.Errorf("query %s: %s", q, r.Error)
-	}
-	var out []float64
-	for _, s := range r.Data.Result {
-		str, _ := s.Value[1].(string)
-		v, err := strconv.ParseFloat(str, 64)
-		if err != nil {
-			return nil, fmt.Errorf("query %s: value %v: %w", q, s.Value[1], err)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-// promTargets is Prometheus' view of its targets (with the last scrape's
-// error), for a failure message.
-func promTargets(base string) string {
-	resp, err := http.Get(base + "/api/v1/targets")
-	if err != nil {
-		return err.Error()
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	return string(b)
 }
 
 // TestRunWebConfigGuardsPublicAddress: on a non-loopback address served

@@ -2,13 +2,9 @@ package promexport
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
-	"net/url"
-	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -17,7 +13,7 @@ import (
 	"github.com/cgmon/cgmon/internal/server"
 	"github.com/cgmon/cgmon/internal/snaptest"
 	"github.com/cgmon/cgmon/internal/testcg"
-	"github.com/cgmon/cgmon/internal/testsvc"
+	"github.com/cgmon/cgmon/internal/testsvc/promtest"
 )
 
 // serveLive runs the agent over the live host at a 1 s interval and the
@@ -47,76 +43,10 @@ func serveLive(t *testing.T) string {
 // second and returns its base URL.
 func startPrometheus(t *testing.T, target string) string {
 	t.Helper()
-	bin := testsvc.LookPath(t, "prometheus", "prometheus")
-	dir := t.TempDir()
-	cfg := dir + "/prometheus.yml"
-	conf := fmt.Sprintf(`global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: cgmon
-    static_configs:
-      - targets: [%q]
-`, target)
-	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", testsvc.FreePort(t))
-	p := testsvc.Start(t, "prometheus", bin, "--config.file="+cfg, "--storage.tsdb.path="+dir+"/data",
-		"--web.listen-address="+addr, "--log.level=warn")
-	base := "http://" + addr
-	p.WaitFor(t, 30*time.Second, testsvc.HTTPReady(base+"/-/ready"))
-	// The first scrape can take several seconds after Prometheus is ready.
-	p.WaitFor(t, 30*time.Second, func() error {
-		v, err := query(base, `up{job="cgmon"}`)
-		if err != nil {
-			return err
-		}
-		if len(v) != 1 || v[0] != 1 {
-			return fmt.Errorf("up = %v", v)
-		}
-		return nil
-	})
-	return base
+	return promtest.Start(t, promtest.StaticJob(target))
 }
 
-// query runs an instant PromQL query and returns the values of the vector.
-func query(base, q string) ([]float64, error) {
-	resp, err := http.Get(base + "/api/v1/query?query=" + url.QueryEscape(q))
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	var r struct {
-		Status string
-		Error  string
-		Data   struct {
-			Result []struct {
-				Value [2]any
-			}
-		}
-	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("query %s: %w: %s", q, err, body)
-	}
-	if r.Status != "success" {
-		return nil, fmt.Errorf("query %s: %s", q, r.Error)
-	}
-	var out []float64
-	for _, s := range r.Data.Result {
-		str, _ := s.Value[1].(string)
-		v, err := strconv.ParseFloat(str, 64)
-		if err != nil {
-			return nil, fmt.Errorf("query %s: value %v: %w", q, s.Value[1], err)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
+var query = promtest.Query
 
 // TestPrometheusScrapesKnownLoad: a real Prometheus scrapes /metrics of an
 // agent on the live host every second; a cgroup with a busy loop under a
