@@ -172,14 +172,16 @@ func (d *Dir) Open(name string) (Handle, error) {
 	return &fileHandle{fd: fd, root: d, name: name}, nil
 }
 
-// ReadFile implements Root.
+// ReadFile implements Root. It reads until a read returns nothing: it is
+// not on a hot path, and it reads files such as mountinfo, whose records
+// (an overlay mount's options) can be longer than half a page.
 func (d *Dir) ReadFile(name string) ([]byte, error) {
-	h, err := d.Open(name)
+	fd, err := d.openFD(name, 0)
 	if err != nil {
 		return nil, err
 	}
-	defer h.Close()
-	return h.ReadAll(make([]byte, 0, 4096))
+	defer unix.Close(fd)
+	return readAllFD(fd, d.HostPath(name), make([]byte, 0, 4096), 0)
 }
 
 // ReadDir implements Root.
@@ -264,31 +266,50 @@ func (h *fileHandle) Close() error {
 	return err
 }
 
-// ReadAllFD reads a whole file through fd with pread from offset 0. A read
-// that returns less than was asked for is the end: cgroupfs and procfs render
-// a file in one go, and regular files return short reads only at EOF. So a
-// small file costs one system call, not the two of read-until-EOF.
+// ReadAllFD reads a whole file through fd with pread from offset 0. A short
+// read of less than half a page is the end, so a small file costs one
+// system call, not the two of read-until-EOF: cgroupfs and procfs render
+// their files as seq_files, which hand out at most a page per read but
+// every record that fits in it, so a read that stops short while records
+// remain has filled more than half a page unless a record is longer than
+// half a page, which none of the files cgmon reads again and again has
+// (cgroup.procs, /proc/diskstats and /proc/net/dev have records of tens of
+// bytes; single-record files such as memory.stat come whole whatever
+// their size). A longer short read is confirmed by reading on until a read
+// returns nothing: cgroup.procs of 700 processes or more is more than a
+// page, and taking its first page for the whole file loses processes.
 func ReadAllFD(fd int, name string, buf []byte) ([]byte, error) {
+	return readAllFD(fd, name, buf, shortReadEnd)
+}
+
+// shortReadEnd is half of the smallest page size.
+const shortReadEnd = 2048
+
+// readAllFD reads fd whole; a short read of fewer than endBelow bytes is
+// the end (0: only a read that returns nothing is).
+func readAllFD(fd int, name string, buf []byte, endBelow int) ([]byte, error) {
 	buf = buf[:0]
 	if cap(buf) < 512 {
 		buf = make([]byte, 0, 512)
 	}
 	for {
+		if len(buf) == cap(buf) {
+			if cap(buf) >= MaxFileSize {
+				return buf[:0], &fs.PathError{Op: "read", Path: name, Err: ErrTooLarge}
+			}
+			grown := make([]byte, len(buf), 2*cap(buf))
+			copy(grown, buf)
+			buf = grown
+		}
 		free := buf[len(buf):cap(buf)]
 		n, err := pread(fd, free, int64(len(buf)))
 		if err != nil {
 			return buf[:0], &fs.PathError{Op: "read", Path: name, Err: err}
 		}
 		buf = buf[:len(buf)+n]
-		if n < len(free) {
+		if n == 0 || n < len(free) && n < endBelow {
 			return buf, nil
 		}
-		if cap(buf) >= MaxFileSize {
-			return buf[:0], &fs.PathError{Op: "read", Path: name, Err: ErrTooLarge}
-		}
-		grown := make([]byte, len(buf), 2*cap(buf))
-		copy(grown, buf)
-		buf = grown
 	}
 }
 
