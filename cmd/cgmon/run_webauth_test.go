@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -48,20 +47,7 @@ func newWebAuth(t *testing.T) webAuth {
 // get fetches https://addr/path as user (none when ""), trusting ca.
 func (w webAuth) get(ca *testtls.CA, addr, path, user, password string) (int, string, error) {
 	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: ca.Client()}}
-	req, err := http.NewRequest(http.MethodGet, "https://"+addr+path, nil)
-	if err != nil {
-		return 0, "", err
-	}
-	if user != "" {
-		req.SetBasicAuth(user, password)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
+	return testtls.Get(c, "https://"+addr+path, user, password)
 }
 
 // TestRunListenRules: a listen address × what the web configuration file
@@ -315,17 +301,11 @@ func TestRunWebConfigGuardsPublicAddress(t *testing.T) {
 		cfg := w.ca.Client()
 		cfg.ServerName = "localhost" // the test certificate names loopback only
 		c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
-		req, _ := http.NewRequest(http.MethodGet, "https://"+addr+"/api/v1/cgroups", nil)
-		if user != "" {
-			req.SetBasicAuth(user, password)
-		}
-		resp, err := c.Do(req)
+		code, body, err := testtls.Get(c, "https://"+addr+"/api/v1/cgroups", user, password)
 		if err != nil {
 			t.Fatalf("GET %s: %v", addr, err)
 		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return code, body
 	}
 	waitFor(t, p, "the first snapshot on "+addr, func() bool { code, _ := get(webUser, webPassword); return code == http.StatusOK })
 	if code, _ := get("", ""); code != http.StatusUnauthorized {
