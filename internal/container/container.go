@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cgmon/cgmon/internal/cgroup"
+	"github.com/cgmon/cgmon/internal/cgroupfs"
 	"github.com/cgmon/cgmon/internal/identity"
 	"github.com/cgmon/cgmon/internal/kerntext"
 	"github.com/cgmon/cgmon/internal/netdev"
@@ -102,6 +103,10 @@ type Enricher struct {
 	// impossible (a /rootfs prefix: openat2 RESOLVE_IN_ROOT refuses the
 	// magic link); filesystems are not asked for again.
 	noStatfs atomic.Bool
+
+	// hostMounts is the host's mount table, for the device of an overlay
+	// root.
+	hostMounts hostMounts
 
 	// inits remembers each container's init process, so its start time is
 	// looked for once per container, not every cycle.
@@ -645,6 +650,7 @@ func (e *Enricher) readFilesystem(pid int, id identity.Identity, c *sample.Conta
 		return fmt.Errorf("statfs %s: %w", name, err)
 	}
 	fs := filesystemOf(&st)
+	fs.Device = e.rootDevice(pid)
 	if dir := e.storageDir(id); dir != "" {
 		if hst, err := e.fs.Statfs(dir); err == nil && (hst.Fsid != st.Fsid || hst.Type != st.Type) {
 			fs.Storage = filesystemOf(&hst)
@@ -653,6 +659,39 @@ func (e *Enricher) readFilesystem(pid int, id identity.Identity, c *sample.Conta
 	}
 	c.Filesystem = fs
 	return nil
+}
+
+// rootDevice is the block device of the container's root filesystem, or
+// "" when it cannot be told (see rootDevice in device.go).
+func (e *Enricher) rootDevice(pid int) string {
+	b, err := e.fs.ReadFile("/proc/" + strconv.Itoa(pid) + "/mountinfo")
+	if err != nil {
+		return ""
+	}
+	mounts, err := cgroupfs.ParseMountinfo(b)
+	if err != nil {
+		return ""
+	}
+	host := e.hostMounts.get(func() ([]cgroupfs.Mount, error) {
+		b, err := e.fs.ReadFile("/proc/1/mountinfo")
+		if err != nil {
+			return nil, err
+		}
+		return cgroupfs.ParseMountinfo(b)
+	})
+	return rootDevice(mounts, host, e.devName)
+}
+
+// devName names a block device /dev/NAME from its uevent, or "".
+func (e *Enricher) devName(major, minor uint32) string {
+	b, err := e.fs.ReadFile("/sys/dev/block/" + strconv.FormatUint(uint64(major), 10) + ":" + strconv.FormatUint(uint64(minor), 10) + "/uevent")
+	if err != nil {
+		return ""
+	}
+	if name := cgroupfs.ParseUeventDevname(b); name != "" {
+		return "/dev/" + name
+	}
+	return ""
 }
 
 func filesystemOf(st *unix.Statfs_t) *sample.Filesystem {

@@ -59,6 +59,9 @@ type Filesystem struct {
 	FreeInodes  uint64 `json:"free_inodes"`
 	// Path is, for Storage, the host directory it was read at.
 	Path string `json:"path,omitempty"`
+	// Device is, for the root, the block device it is on (for an overlay,
+	// the one under its upper directory); "" when none or unknown.
+	Device string `json:"device,omitempty"`
 	// Storage is the host filesystem the runtime keeps the container's
 	// files on, when it is another filesystem than the container's root.
 	Storage *Filesystem `json:"storage,omitempty"`
@@ -123,7 +126,7 @@ func filesystemOf(f *sample.Filesystem) *Filesystem {
 	out := &Filesystem{
 		TotalBytes: f.TotalBytes, FreeBytes: f.AvailBytes,
 		TotalInodes: f.TotalInodes, FreeInodes: f.FreeInodes,
-		Path: f.Path,
+		Path: f.Path, Device: f.Device,
 	}
 	if f.TotalBytes >= f.FreeBytes {
 		out.UsedBytes = f.TotalBytes - f.FreeBytes

@@ -75,6 +75,10 @@ func (fs *Filesystem) appendJSON(dst []byte) []byte {
 		f.key("path")
 		f.dst = appendString(f.dst, fs.Path)
 	}
+	if fs.Device != "" {
+		f.key("device")
+		f.dst = appendString(f.dst, fs.Device)
+	}
 	if fs.Storage != nil {
 		f.key("storage")
 		f.dst = fs.Storage.appendJSON(f.dst)

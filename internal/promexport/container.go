@@ -84,11 +84,16 @@ var fsMetrics = [...]fsMetric{
 		func(f *model.Filesystem) (float64, bool) { return float64(f.TotalInodes), f.TotalInodes > 0 }},
 }
 
-// rootDevice is the device label of the container's root filesystem. The
-// model has statfs figures of "/" as the container sees it, not the mount
-// source, so the label names the mount point: a stable value per
-// container that a cAdvisor query grouping by device still works with.
-const rootDevice = "/"
+// rootDevice is the device label of a container's root filesystem: its
+// block device as cAdvisor names it ("/dev/vda1"), so that dashboards
+// selecting device=~"/dev/.*" keep working; "/" (the mount point) when no
+// block device backs it or it cannot be told.
+func rootDevice(fs *model.Filesystem) string {
+	if fs.Device != "" {
+		return validUTF8(fs.Device)
+	}
+	return "/"
+}
 
 func b2f(b bool) float64 {
 	if b {
@@ -143,7 +148,7 @@ func (d *containerDescs) collect(ch chan<- prometheus.Metric, r *renderer, c *mo
 		}
 	}
 	if fs := c.Filesystem; fs != nil {
-		lp := r.labels(pair{&labelDevice, rootDevice}, pair{&labelID, id}, pair{&labelName, name}, pair{&labelRuntime, runtime})
+		lp := r.labels(pair{&labelDevice, rootDevice(fs)}, pair{&labelID, id}, pair{&labelName, name}, pair{&labelRuntime, runtime})
 		for j := range fsMetrics {
 			if v, ok := fsMetrics[j].value(fs); ok {
 				ch <- r.metric(d.fs[j], fsMetrics[j].typ, v, lp)

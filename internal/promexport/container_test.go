@@ -36,12 +36,16 @@ func checkContainerSeries(t *testing.T, f families, c *model.Cgroup) {
 			}
 		}
 	}
+	device := "/" // no block device known: the mount point
+	if c.Filesystem != nil && c.Filesystem.Device != "" {
+		device = c.Filesystem.Device
+	}
 	for _, m := range fsMetrics {
 		want, wantOK := 0.0, false
 		if c.Filesystem != nil {
 			want, wantOK = m.value(c.Filesystem)
 		}
-		got, ok := f.find(m.name, "id", c.Path, "device", rootDevice)
+		got, ok := f.find(m.name, "id", c.Path, "device", device)
 		if ok != wantOK || got != want {
 			t.Errorf("%s{id=%q} = %v (present %v), want %v (present %v)", m.name, c.Path, got, ok, want, wantOK)
 		}

@@ -1,6 +1,7 @@
 package promexport
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -44,6 +45,9 @@ func withContainers(snap *model.Snapshot) *model.Snapshot {
 		c.Filesystem = &model.Filesystem{
 			TotalBytes: n << 30, UsedBytes: n << 20, FreeBytes: n<<30 - n<<20 - 4096,
 			TotalInodes: n * 65536, UsedInodes: n * 100, FreeInodes: n*65536 - n*100,
+		}
+		if n%2 == 1 { // the others: no block device known, device="/"
+			c.Filesystem.Device = fmt.Sprintf("/dev/vd%c", 'a'+n)
 		}
 		switch c.Container.Runtime {
 		case "docker":

@@ -54,4 +54,8 @@ type Filesystem struct {
 	Storage *Filesystem
 	// Path is where Storage was found (on the host); empty for the root.
 	Path string
+	// Device is the block device of the container's root filesystem
+	// ("/dev/vda1"; for an overlay, the one under its upper directory), or
+	// "" when none backs it or it cannot be told.
+	Device string
 }
