@@ -9,27 +9,6 @@ import (
 	"github.com/cgmon/cgmon/internal/rootfs"
 )
 
-// pseudoFS are filesystem types with no space of their own to run out of
-// (kernel interfaces), or whose space is another filesystem's (overlay: a
-// container's root, reported per container), or that are read-only images
-// (squashfs: snaps, always 100 % full).
-var pseudoFS = map[string]bool{
-	"proc": true, "sysfs": true, "cgroup": true, "cgroup2": true, "devtmpfs": true, "devpts": true,
-	"tmpfs": true, "ramfs": true, "rootfs": true, "mqueue": true, "debugfs": true, "tracefs": true, "securityfs": true,
-	"pstore": true, "bpf": true, "configfs": true, "fusectl": true, "hugetlbfs": true, "autofs": true,
-	"binfmt_misc": true, "nsfs": true, "overlay": true, "squashfs": true, "efivarfs": true,
-	"rpc_pipefs": true, "selinuxfs": true, "nfsd": true, "fuse.lxcfs": true, "fuse.gvfsd-fuse": true,
-	"fuse.portal": true, "iso9660": true,
-}
-
-// networkFS are left out because statfs(2) on a dead server blocks, and a
-// monitor that hangs where df hangs helps no one; their space is the
-// server's to watch.
-var networkFS = map[string]bool{
-	"nfs": true, "nfs4": true, "cifs": true, "smb3": true, "smbfs": true, "9p": true, "afs": true,
-	"ceph": true, "glusterfs": true, "fuse.sshfs": true, "fuse.glusterfs": true, "fuse.ceph": true,
-}
-
 // mount is a real filesystem of the mount table.
 type mount struct{ point, device, fsType string }
 
@@ -62,7 +41,7 @@ func (r *Reader) filesystems(s *hostfs.Sample) error {
 			continue // unmounted meanwhile, or a mount we may not enter
 		}
 		if sf.Blocks == 0 {
-			continue // no space of its own (a pseudo filesystem not listed above)
+			continue // no space of its own (a pseudo filesystem hostfs.SkipFSType does not know)
 		}
 		bs := uint64(sf.Frsize)
 		if bs == 0 {
@@ -87,7 +66,7 @@ func (r *Reader) parseMounts(b []byte) error {
 	seen := make(map[dev]bool, len(all))
 	r.mounts = r.mounts[:0]
 	for _, m := range all {
-		if pseudoFS[m.FSType] || networkFS[m.FSType] || seen[dev{m.Major, m.Minor}] {
+		if hostfs.SkipFSType(m.FSType) || seen[dev{m.Major, m.Minor}] {
 			continue
 		}
 		seen[dev{m.Major, m.Minor}] = true

@@ -5,7 +5,8 @@
 // /proc/pressure/*, /sys/class/net/IF/speed, /sys/block/DEV/device/ioerr_cnt
 // and the EDAC counters. Parsers are pure, bytes in and typed values out;
 // internal/host reads the files. It also holds Sample, one reading of all of
-// them, which internal/model turns into rates.
+// them, which internal/model turns into rates, and the filesystem types
+// its statfs(2) figures leave out (SkipFSType), for every reader of them.
 //
 // Parsers follow the rules of internal/cgroupfs: lines and keys they do not
 // use are skipped, a used value that is malformed is a *kerntext.ParseError
