@@ -8,7 +8,10 @@ import (
 	"io"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // The fetch script's output is a sequence of records, each starting with a
@@ -21,6 +24,10 @@ import (
 //	                       "==> NAME <==\n" CONTENT, and "\n" before every
 //	                       header but the first; up to the next NUL
 //	\0L<link>\0<target>\n\0 a symbolic link (readlink)
+//	\0S\0<stat output>    statfs(2) of mount points (Request.Statfs), as
+//	                       stat -f -c statfsFormat prints them: a line each,
+//	                       up to the next NUL; a line that is not seven
+//	                       numbers and an absolute name is skipped
 //	\0E\0                  the end: output without it was cut short
 //
 // head prints no header for a file it cannot open, and a header with empty
@@ -43,7 +50,9 @@ type Tree struct {
 	files map[string][]byte
 	dirs  map[string][]dirEntry // sorted by name after finish
 	links map[string]string
-	size  int // bytes of output
+	// statfs are the figures of the mount points the fetch ran stat on.
+	statfs map[string]unix.Statfs_t
+	size   int // bytes of output
 }
 
 type dirEntry struct {
@@ -60,7 +69,7 @@ const (
 )
 
 func newTree(size int) *Tree {
-	return &Tree{files: map[string][]byte{}, dirs: map[string][]dirEntry{}, links: map[string]string{}, size: size}
+	return &Tree{files: map[string][]byte{}, dirs: map[string][]dirEntry{}, links: map[string]string{}, statfs: map[string]unix.Statfs_t{}, size: size}
 }
 
 // Files returns the number of files in the tree.
@@ -143,6 +152,17 @@ func Parse(out []byte) (*Tree, error) {
 				return nil, err
 			}
 			rest = rest[end:]
+		case 'S':
+			if len(rest) == 0 || rest[0] != 0 {
+				return nil, fmt.Errorf("remote output: statfs record without its NUL at %q", prefix(rest, 40))
+			}
+			rest = rest[1:]
+			end := bytes.IndexByte(rest, 0)
+			if end < 0 {
+				end = len(rest)
+			}
+			t.parseStatfs(rest[:end])
+			rest = rest[end:]
 		case 'E':
 			if len(rest) == 0 || rest[0] != 0 {
 				return nil, fmt.Errorf("remote output: end record without its NUL")
@@ -184,6 +204,59 @@ func (t *Tree) parseBatch(seen map[string]entryKind, b []byte) error {
 	}
 	return nil
 }
+
+// parseStatfs reads the lines stat -f -c statfsFormat printed. Only whole
+// lines count: timeout may have killed stat in the middle of one. A line
+// that does not parse is skipped: its mount point then has no figures, as
+// one that stat could not read.
+func (t *Tree) parseStatfs(b []byte) {
+	for {
+		nl := bytes.IndexByte(b, '\n')
+		if nl < 0 {
+			return
+		}
+		line := string(b[:nl])
+		b = b[nl+1:]
+		var v [7]uint64
+		ok := true
+		for i := range v {
+			var field string
+			field, line, ok = strings.Cut(line, " ")
+			if ok {
+				v[i], ok = parseDecimal(field)
+			}
+			if !ok {
+				break
+			}
+		}
+		name, abs := cleanAbs(line)
+		if !ok || !abs {
+			continue
+		}
+		var st unix.Statfs_t
+		setInt(&st.Bsize, v[0])
+		setInt(&st.Frsize, v[1])
+		setInt(&st.Blocks, v[2])
+		setInt(&st.Bfree, v[3])
+		setInt(&st.Bavail, v[4])
+		setInt(&st.Files, v[5])
+		setInt(&st.Ffree, v[6])
+		t.statfs[name] = st
+	}
+}
+
+// parseDecimal parses an unsigned decimal number of stat's output.
+func parseDecimal(s string) (uint64, bool) {
+	if s == "" || s[0] < '0' || s[0] > '9' {
+		return 0, false // ParseUint would take "+1"; stat never prints it
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	return n, err == nil
+}
+
+// setInt sets a field of unix.Statfs_t, whose integer types differ by
+// architecture.
+func setInt[T ~int32 | ~int64 | ~uint32 | ~uint64](p *T, v uint64) { *p = T(v) }
 
 // cutContent returns a file's content and what follows it, which is empty
 // or starts with the next header. A header is a line "==> /NAME <==" after

@@ -3,12 +3,14 @@ package remote
 import (
 	"bytes"
 	"errors"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 )
 
 func readTestdata(t testing.TB, name string) []byte {
@@ -166,11 +168,17 @@ func headerStartCase() string {
 func FuzzParse(f *testing.F) {
 	f.Add(readTestdata(f, "fetch-hybrid.out"), "/a", "1\n", "/b", "")
 	f.Add([]byte("\x00V1\x00\x00B\x00==> /a <==\n\x00E\x00"), "/x y", "no newline", "/z", "==> a <==\n")
+	f.Add([]byte("\x00V1\x00\x00S\x004096 4096 100 50 40 64 32 /\n4096 1024 7 6 5 4 3 /mnt/a b\njunk\n1 2 3\x00E\x00"), "/a", "", "/b", "")
 	f.Fuzz(func(t *testing.T, raw []byte, n1, c1, n2, c2 string) {
 		if tree, err := Parse(raw); err == nil {
 			for name := range tree.files {
 				if !strings.HasPrefix(name, "/") {
 					t.Fatalf("relative name %q in the tree", name)
+				}
+			}
+			for name := range tree.statfs {
+				if c, ok := cleanAbs(name); !ok || c != name {
+					t.Fatalf("statfs of a name %q that is not absolute and clean", name)
 				}
 			}
 		}
@@ -206,4 +214,85 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip of %q=%q %q=%q: got %q", n1, c1, n2, c2, tree.files)
 		}
 	})
+}
+
+// The statfs record: stat's lines become figures by mount point; a line
+// that is not stat's is skipped, and so is one cut short.
+func TestParseStatfs(t *testing.T) {
+	st := func(bsize, frsize int64, blocks, bfree, bavail, files, ffree uint64) unix.Statfs_t {
+		var s unix.Statfs_t
+		setInt(&s.Bsize, uint64(bsize))
+		setInt(&s.Frsize, uint64(frsize))
+		s.Blocks, s.Bfree, s.Bavail, s.Files, s.Ffree = blocks, bfree, bavail, files, ffree
+		return s
+	}
+	tests := []struct {
+		name    string
+		record  string
+		want    map[string]unix.Statfs_t
+		wantErr string
+	}{
+		{name: "empty", record: "\x00S\x00", want: map[string]unix.Statfs_t{}},
+		{
+			name:   "mount points, one with spaces",
+			record: "\x00S\x004096 4096 100 50 40 64 32 /\n4096 1024 7 6 5 4 3 /mnt/a b \n",
+			want: map[string]unix.Statfs_t{
+				"/":         st(4096, 4096, 100, 50, 40, 64, 32),
+				"/mnt/a b ": st(4096, 1024, 7, 6, 5, 4, 3),
+			},
+		},
+		{
+			name: "garbage lines skipped",
+			record: "\x00S\x00stat: cannot read file system information for '/x': Permission denied\n" +
+				"4096 4096 100 50 40 64 /six-fields\n" +
+				"4096 4096 100 50 40 64 x32 /not-a-number\n" +
+				"4096 4096 100 50 40 64 +32 /plus\n" +
+				"4096 4096 100 50 40 64 18446744073709551616 /overflow\n" +
+				"4096 4096 100 50 40 64 32 relative\n" +
+				"4096  4096 100 50 40 64 32 /two-spaces\n" +
+				"\n" +
+				"4096 4096 1 1 1 1 1 /ok\n",
+			want: map[string]unix.Statfs_t{"/ok": st(4096, 4096, 1, 1, 1, 1, 1)},
+		},
+		{
+			name:   "last line cut short by timeout",
+			record: "\x00S\x004096 4096 1 1 1 1 1 /a\n4096 4096 1 1 1 1 1 /b",
+			want:   map[string]unix.Statfs_t{"/a": st(4096, 4096, 1, 1, 1, 1, 1)},
+		},
+		{
+			name:   "unclean name",
+			record: "\x00S\x004096 4096 1 1 1 1 1 /a//b/\n",
+			want:   map[string]unix.Statfs_t{"/a/b": st(4096, 4096, 1, 1, 1, 1, 1)},
+		},
+		{name: "record without its NUL", record: "\x00S4096 4096 1 1 1 1 1 /\n", wantErr: "statfs record without its NUL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tree, err := Parse([]byte("\x00V1\x00" + tt.record + "\x00E\x00"))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, tree.statfs); diff != "" {
+				t.Errorf("statfs (-want +got):\n%s", diff)
+			}
+			// Through the Root, as internal/host asks: a mount point it
+			// has, and one it has not.
+			r := NewRoot("ssh://test")
+			r.Swap(tree)
+			for name, want := range tt.want {
+				if got, err := r.Statfs(name); err != nil || got != want {
+					t.Errorf("Statfs(%q) = %+v, %v; want %+v", name, got, err, want)
+				}
+			}
+			if _, err := r.Statfs("/not-mounted"); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("Statfs of a name without figures: err = %v, want fs.ErrNotExist", err)
+			}
+		})
+	}
 }

@@ -195,6 +195,7 @@ type Host struct {
 	log      *slog.Logger
 	eng      *engine.Engine
 	use      *useView // nil without HostOptions.USE
+	statfs   bool     // the USE view's filesystem figures need statfs
 }
 
 // HostOptions add to Options what the agent reads of a host.
@@ -205,8 +206,9 @@ type HostOptions struct {
 	Files, Links []string
 	// ExcludedDevices as engine.Options.
 	ExcludedDevices []string
-	// USE, when set, adds the host-wide USE view to every snapshot and
-	// USEFiles and USELinks to every fetch.
+	// USE, when set, adds the host-wide USE view to every snapshot, and
+	// USEFiles, USELinks and statfs of the filesystems (Request.Statfs) to
+	// every fetch.
 	USE *USEOptions
 }
 
@@ -230,6 +232,7 @@ func NewHost(opts HostOptions) (*Host, error) {
 	if opts.USE != nil {
 		h.files = append(slices.Clone(USEFiles), h.files...)
 		h.links = append(slices.Clone(USELinks), h.links...)
+		h.statfs = true
 		if h.use, err = newUSEView(root, *opts.USE, opts.ExcludedDevices, h.log); err != nil {
 			return nil, err
 		}
@@ -320,7 +323,7 @@ func (h *Host) planRequest() Request {
 	}
 	files := append(slices.Clone(cgroupFiles), h.files...)
 	slices.Sort(files)
-	return Request{Files: slices.Compact(files), Links: h.links, Trees: treesFromPlan(mounts, names)}
+	return Request{Files: slices.Compact(files), Links: h.links, Trees: treesFromPlan(mounts, names), Statfs: h.statfs}
 }
 
 // Close drops the connection and the engine.
@@ -341,9 +344,9 @@ func (h *Host) Close() error {
 }
 
 // NewUSERoot returns a remote host's USE files alone, without its cgroups:
-// USEFiles and USELinks, fetched in one command by each Refresh, for a
-// reader of the host files (host.New). `cgmon use --host` reads the
+// USEFiles and USELinks, and statfs of its filesystems, fetched in one
+// command by each Refresh, for a reader of the host files (host.New). `cgmon use --host` reads the
 // cgroups too, through NewHost with HostOptions.USE.
 func NewUSERoot(opts Options) (*HostRoot, error) {
-	return NewHostRoot(opts, Request{Files: USEFiles, Links: USELinks})
+	return NewHostRoot(opts, Request{Files: USEFiles, Links: USELinks, Statfs: true})
 }

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/cgmon/cgmon/internal/rootfs"
 )
 
@@ -26,6 +28,8 @@ func NewRoot(name string) *Root {
 	r.tree.Store(newTree(0))
 	return r
 }
+
+var _ rootfs.Statfser = (*Root)(nil)
 
 // Swap makes t the files the root serves.
 func (r *Root) Swap(t *Tree) { r.tree.Store(t) }
@@ -117,6 +121,24 @@ func (r *Root) Readlink(name string) (string, error) {
 		return "", &fs.PathError{Op: "readlink", Path: r.name + n, Err: fs.ErrNotExist}
 	}
 	return target, nil
+}
+
+// Statfs implements rootfs.Statfser with the figures the latest fetch
+// returned (Request.Statfs): those of the mount points of the real
+// filesystems in the host's mount table, the only names internal/host asks
+// about. Any other name, and every name when the fetch had no statfs
+// record, is fs.ErrNotExist, which the reader takes for a filesystem it
+// cannot measure.
+func (r *Root) Statfs(name string) (unix.Statfs_t, error) {
+	n, err := clean("statfs", name)
+	if err != nil {
+		return unix.Statfs_t{}, err
+	}
+	st, ok := r.tree.Load().statfs[n]
+	if !ok {
+		return unix.Statfs_t{}, &fs.PathError{Op: "statfs", Path: r.name + n, Err: fs.ErrNotExist}
+	}
+	return st, nil
 }
 
 // entry is a fs.DirEntry of the tree.

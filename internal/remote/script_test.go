@@ -6,10 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 
 	"github.com/cgmon/cgmon/internal/testsvc"
 )
@@ -40,7 +43,7 @@ func toolsets(t *testing.T) map[string]string {
 	sets := map[string]string{"system": ""}
 	bb := testsvc.LookPath(t, "busybox", "busybox-static")
 	dir := t.TempDir()
-	for _, prog := range []string{"sh", "head", "find", "printf", "readlink", "gzip"} {
+	for _, prog := range []string{"sh", "head", "find", "printf", "readlink", "gzip", "awk", "stat", "timeout", "true"} {
 		if err := os.Symlink(bb, filepath.Join(dir, prog)); err != nil {
 			t.Fatal(err)
 		}
@@ -207,4 +210,117 @@ func TestScriptWithoutGzip(t *testing.T) {
 	if _, err := Decode([]byte{0x1f, 0x8b, 1, 2, 3}, MaxOutput); err == nil {
 		t.Error("broken gzip decoded")
 	}
+}
+
+// escapeMount writes a name as the kernel writes it in mountinfo.
+func escapeMount(s string) string {
+	return strings.NewReplacer(" ", `\040`, "\t", `\011`, "\n", `\012`, `\`, `\134`).Replace(s)
+}
+
+// The statfs part of the script, run by a real sh, awk and stat over a
+// mount table: statfs of the first mount of each device of a real
+// filesystem, by its unescaped name, the rest left out.
+func TestStatfsScript(t *testing.T) {
+	for name, dir := range toolsets(t) {
+		t.Run(name, func(t *testing.T) { testStatfsScript(t, dir) })
+	}
+}
+
+func testStatfsScript(t *testing.T, tools string) {
+	top := t.TempDir()
+	made := []string{"a b", "tab\there", `back\slash`, "dup", "proc", "nfs", "new\nline", "plain", "-dash", "bad line"}
+	for _, d := range made {
+		if err := os.Mkdir(filepath.Join(top, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mi := func(id, dev, point, rest string) string {
+		return id + " 1 " + dev + " / " + escapeMount(filepath.Join(top, point)) + " " + rest + "\n"
+	}
+	table := mi("1", "8:1", "a b", "rw,relatime - ext4 /dev/sda1 rw") +
+		mi("2", "8:2", "tab\there", "rw shared:1 master:2 - xfs /dev/sda2 rw") +
+		mi("3", "8:3", `back\slash`, "rw - btrfs /dev/sda3 rw,subvol=/") +
+		mi("4", "8:3", "dup", "rw - btrfs /dev/sda3 rw") + // the same device again: a bind mount
+		mi("5", "0:22", "proc", "rw - proc proc rw") +
+		mi("6", "0:50", "nfs", "rw - nfs4 srv:/x rw") +
+		mi("7", "8:4", "new\nline", "rw - ext4 /dev/sda4 rw") + // cannot be one line of stat's output
+		mi("8", "8:5", "missing", "rw - ext4 /dev/sda5 rw") + // gone: stat fails for it alone
+		mi("9", "8:6", "plain", "rw - ext4  rw") + // empty source
+		mi("10", "8:7", "-dash", "rw - vfat /dev/sdb1 rw") +
+		mi("11", "8:8", "bad line", "rw no separator ext4 /dev/x rw") +
+		"garbage\n"
+	mountinfo := filepath.Join(top, "mount info")
+	if err := os.WriteFile(mountinfo, []byte(table), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := "printf '\\000V1\\000'\n" + statfsScript(mountinfo) + "printf '\\000E\\000'\n"
+	out, stderr := runWith(t, tools, script)
+	tree, err := Parse(out)
+	if err != nil {
+		t.Fatalf("%v\noutput %q\nstderr: %s", err, out, stderr)
+	}
+	var want unix.Statfs_t
+	if err := unix.Statfs(top, &want); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for name, st := range tree.statfs {
+		rel, _ := filepath.Rel(top, name)
+		got = append(got, rel)
+		// Size and inodes are the temporary directory's filesystem's;
+		// free space moves as other tests write.
+		if st.Bsize != want.Bsize || st.Frsize != want.Frsize || st.Blocks != want.Blocks || st.Files != want.Files ||
+			st.Bfree > st.Blocks || st.Bavail > st.Bfree || st.Ffree > st.Files ||
+			absDiff(st.Bfree, want.Bfree) > want.Blocks/100 || absDiff(st.Ffree, want.Ffree) > want.Files/100 {
+			t.Errorf("statfs %q = %+v, want about %+v", name, st, want)
+		}
+	}
+	slices.Sort(got)
+	if diff := cmp.Diff([]string{"-dash", "a b", `back\slash`, "plain", "tab\there"}, got); diff != "" {
+		t.Errorf("mount points (-want +got):\n%s\nstderr: %s", diff, stderr)
+	}
+}
+
+func absDiff(a, b uint64) uint64 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+// A stat that hangs (a mount whose statfs blocks) is killed after
+// statfsTimeout: the fetch ends, with no figures.
+func TestStatfsScriptTimeout(t *testing.T) {
+	bin := t.TempDir()
+	for _, prog := range []string{"sh", "awk", "timeout", "true"} {
+		p, err := exec.LookPath(prog)
+		if err != nil {
+			t.Skipf("%s: %v", prog, err)
+		}
+		if err := os.Symlink(p, filepath.Join(bin, prog)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skipf("sleep: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "stat"), []byte("#!"+filepath.Join(bin, "sh")+"\nexec "+sleep+" 60\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mountinfo := filepath.Join(bin, "mountinfo")
+	if err := os.WriteFile(mountinfo, []byte("1 0 8:1 / / rw - ext4 /dev/sda1 rw\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	out, stderr := runWith(t, bin, "printf '\\000V1\\000'\n"+statfsScript(mountinfo)+"printf '\\000E\\000'\n")
+	took := time.Since(start)
+	tree, err := Parse(out)
+	if err != nil {
+		t.Fatalf("%v\noutput %q\nstderr: %s", err, out, stderr)
+	}
+	if len(tree.statfs) != 0 || took > 15*time.Second {
+		t.Errorf("hung stat: %d figures after %s, want none after about %s s", len(tree.statfs), took, statfsTimeout)
+	}
+	t.Logf("a hung stat ended the fetch after %s", took)
 }

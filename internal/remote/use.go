@@ -12,7 +12,8 @@ import (
 
 // USEOptions turn on a remote host's USE view (Snapshot.Host with its
 // checks and anomaly flags), as engine.HostOptions do for the local host.
-// The USE files (USEFiles, USELinks) then come with every fetch.
+// The USE files (USEFiles, USELinks) and statfs of the host's filesystems
+// then come with every fetch.
 type USEOptions struct {
 	// AnomalyWindow is the span of the anomaly baselines; 0 means one
 	// hour.
