@@ -19,7 +19,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cgmon/cgmon/internal/host"
+	"github.com/cgmon/cgmon/internal/hostfs"
 	"github.com/cgmon/cgmon/internal/remote/sshdtest"
+	"github.com/cgmon/cgmon/internal/rootfs"
 )
 
 // useRoot is a fixture host: the hostfs capture (proc, sys/class/net,
@@ -103,7 +106,11 @@ type useReport struct {
 		Memory struct {
 			TotalBytes uint64 `json:"total_bytes"`
 		}
-		Disks []struct{ Device string }
+		Disks       []struct{ Device string }
+		Filesystems []struct {
+			MountPoint string `json:"mount_point"`
+			SizeBytes  uint64 `json:"size_bytes"`
+		}
 		// Network interfaces are not compared: the sshd's connection
 		// is on lo, which the report leaves out, but others may come
 		// and go (containers of other tests).
@@ -149,6 +156,17 @@ func TestUseRemoteHost(t *testing.T) {
 	if d := cmp.Diff(localDisks(t), disks); d != "" {
 		t.Errorf("disks (-/sys/block and /proc/diskstats, less loop and dm- +report):\n%s", d)
 	}
+	// Filesystems by statfs on the host: the local reader's, same size.
+	var fss, want []string
+	for _, f := range rep.Host.Filesystems {
+		fss = append(fss, f.MountPoint+" "+strconv.FormatUint(f.SizeBytes, 10))
+	}
+	for _, f := range localFilesystems(t) {
+		want = append(want, f.MountPoint+" "+strconv.FormatUint(f.SizeBytes, 10))
+	}
+	if d := cmp.Diff(want, fss); d != "" {
+		t.Errorf("filesystems (-local +report):\n%s", d)
+	}
 	checks := map[string]string{}
 	for _, c := range rep.Host.Checks {
 		checks[c.Name] = c.Status
@@ -167,6 +185,31 @@ func TestUseRemoteHost(t *testing.T) {
 	if m := useHeader.FindStringSubmatch(out); m == nil || m[1] != "127.0.0.1" || m[2] != strconv.FormatUint(localCPUs(t), 10)+" CPUs" {
 		t.Errorf("table header %q, want 127.0.0.1 and %d CPUs:\n%.400s", m, localCPUs(t), out)
 	}
+	for _, f := range localFilesystems(t) {
+		if !regexp.MustCompile(`(?m)^fs ` + regexp.QuoteMeta(f.MountPoint) + ` `).MatchString(out) {
+			t.Errorf("no row fs %s in the table:\n%s", f.MountPoint, out)
+		}
+	}
+}
+
+// localFilesystems are this host's filesystems as the local USE report
+// reads them.
+func localFilesystems(t *testing.T) []hostfs.Filesystem {
+	t.Helper()
+	root, err := rootfs.New("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := host.New(host.Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var s hostfs.Sample
+	if err := r.Read(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s.Filesystems
 }
 
 // localCPUs counts the cpuN lines of /proc/stat: the online CPUs.

@@ -14,6 +14,8 @@ import (
 
 	"github.com/cgmon/cgmon/internal/agent"
 	"github.com/cgmon/cgmon/internal/engine"
+	"github.com/cgmon/cgmon/internal/host"
+	"github.com/cgmon/cgmon/internal/hostfs"
 	"github.com/cgmon/cgmon/internal/model"
 	"github.com/cgmon/cgmon/internal/remote/sshdtest"
 	"github.com/cgmon/cgmon/internal/rootfs"
@@ -393,8 +395,47 @@ func TestUSERootMatchesLocal(t *testing.T) {
 			t.Errorf("lo speed: remote %q, local error %v", b, lerr)
 		}
 	}
+	// Filesystem space and inodes, through the reader of the USE figures:
+	// the same filesystems as locally, the same size and inodes; free
+	// space and inodes move as other tests write meanwhile.
+	rfs, lfs := readFilesystems(t, r), readFilesystems(t, local)
+	if len(lfs) == 0 {
+		t.Log("no real filesystem in the local mount table: only their absence compared")
+	}
+	if len(rfs) != len(lfs) {
+		t.Errorf("%d filesystems remote, %d local:\nremote %+v\nlocal  %+v", len(rfs), len(lfs), rfs, lfs)
+	}
+	for i := range min(len(rfs), len(lfs)) {
+		rf, lf := rfs[i], lfs[i]
+		t.Logf("remote %+v\nlocal  %+v", rf, lf)
+		if rf.MountPoint != lf.MountPoint || rf.Device != lf.Device || rf.FSType != lf.FSType ||
+			rf.SizeBytes != lf.SizeBytes || rf.Inodes != lf.Inodes || rf.SizeBytes == 0 {
+			t.Errorf("filesystem %d: remote %+v, local %+v: want the same mount point, device, type, size and inodes", i, rf, lf)
+		}
+		if near := func(a, b, of uint64) bool { return max(a, b)-min(a, b) <= of/100 }; !near(rf.FreeBytes, lf.FreeBytes, lf.SizeBytes) ||
+			!near(rf.AvailBytes, lf.AvailBytes, lf.SizeBytes) || !near(rf.InodesFree, lf.InodesFree, lf.Inodes) {
+			t.Errorf("filesystem %s: free remote %d/%d bytes %d inodes, local %d/%d bytes %d inodes: want within 1 %%",
+				lf.MountPoint, rf.FreeBytes, rf.AvailBytes, rf.InodesFree, lf.FreeBytes, lf.AvailBytes, lf.InodesFree)
+		}
+	}
 	st := r.LastFetch()
 	t.Logf("USE fetch: %d files, %d bytes, %s", st.Files, st.Bytes, st.Duration)
+}
+
+// readFilesystems reads the filesystem figures of root as the USE report
+// does.
+func readFilesystems(t *testing.T, root rootfs.Root) []hostfs.Filesystem {
+	t.Helper()
+	hr, err := host.New(host.Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hr.Close()
+	var s hostfs.Sample
+	if err := hr.Read(&s); err != nil {
+		t.Fatalf("read %s: %v", root, err)
+	}
+	return s.Filesystems
 }
 
 // Authentication through ssh-agent (SSH_AUTH_SOCK), with no key file.
