@@ -61,7 +61,7 @@ func paths(table string) []string {
 	return out
 }
 
-func TestTableOrderLevelsLimit(t *testing.T) {
+func TestRenderTableOrderLevelsLimit(t *testing.T) {
 	d := "/system.slice/" + longName
 	for _, tc := range []struct {
 		name string
@@ -91,7 +91,7 @@ func TestTableOrderLevelsLimit(t *testing.T) {
 	}
 }
 
-func TestTableWidth(t *testing.T) {
+func TestRenderTableWidth(t *testing.T) {
 	for _, width := range []int{20, 55, 60, 80, 200} {
 		var b strings.Builder
 		if err := Table(&b, testSnapshot(), TableOptions{Sort: SortPath, Width: width, Containers: true}); err != nil {
@@ -127,7 +127,7 @@ func TestTableWidth(t *testing.T) {
 	}
 }
 
-func TestScreenLines(t *testing.T) {
+func TestRenderScreenLines(t *testing.T) {
 	for _, tc := range []struct {
 		width, height int
 		wantLines     int
@@ -170,7 +170,7 @@ func TestScreenLines(t *testing.T) {
 	}
 }
 
-func TestDepth(t *testing.T) {
+func TestRenderDepth(t *testing.T) {
 	for path, want := range map[string]int{"/": 0, "": 0, "/a": 1, "/a/b": 2, "/a/b/c/": 3} {
 		if got := Depth(path); got != want {
 			t.Errorf("Depth(%q) = %d, want %d", path, got, want)
@@ -178,7 +178,7 @@ func TestDepth(t *testing.T) {
 	}
 }
 
-func TestEllipsize(t *testing.T) {
+func TestRenderEllipsize(t *testing.T) {
 	for _, tc := range []struct {
 		in    string
 		width int
