@@ -48,7 +48,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newSnapshotCommand(), newRunCommand(), newVersionCommand(), newPsCommand(), newUseCommand(), newCollectdExecCommand(), newConfigCommand())
+	root.AddCommand(newSnapshotCommand(), newRunCommand(), newVersionCommand(), newPsCommand(), newUseCommand(), newCollectdExecCommand(), newConfigCommand(), newTopCommand())
 	return root
 }
 

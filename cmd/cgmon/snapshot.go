@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cgmon/cgmon/internal/agent"
 	"github.com/cgmon/cgmon/internal/container"
@@ -15,19 +16,43 @@ import (
 )
 
 type snapshotFlags struct {
+	sourceFlags
 	format     string
 	interval   time.Duration
 	iterations int
-	rootfs     string
-	group      string
-	include    []string
-	exclude    []string
-	devices    []string
 	sort       string
 	raw        bool
 	pretty     bool
 	containers bool
-	remote     hostFlags
+}
+
+// sourceFlags say which host is read and which cgroups are kept; snapshot
+// and top share them.
+type sourceFlags struct {
+	rootfs  string
+	group   string
+	include []string
+	exclude []string
+	devices []string
+	remote  hostFlags
+}
+
+func addSourceFlags(fl *pflag.FlagSet, f *sourceFlags) {
+	fl.StringVar(&f.rootfs, "rootfs", "/", "directory to read as the host's / (e.g. /rootfs in a container)")
+	fl.StringVar(&f.group, "group", "", "only this cgroup and its subgroups (e.g. system.slice)")
+	fl.StringSliceVar(&f.include, "include", nil, "only cgroups whose final name matches one of these patterns (* is a wildcard)")
+	fl.StringSliceVar(&f.exclude, "exclude", nil, "leave out cgroups whose final name matches one of these patterns; wins over --include")
+	fl.StringSliceVar(&f.devices, "exclude-devices", []string{"loop", "dm-"}, "block device name prefixes left out of IO figures")
+	addHostFlags(fl, &f.remote, false)
+}
+
+// filter is --group, --include and --exclude.
+func (f sourceFlags) filter() (filter.Filter, error) {
+	flt, err := filter.New(f.group, f.include, f.exclude)
+	if err != nil {
+		return filter.Filter{}, usageError{err}
+	}
+	return flt, nil
 }
 
 func newSnapshotCommand() *cobra.Command {
@@ -46,16 +71,11 @@ snapshots, each --interval after the one before (JSON: one document a line).`,
 	fl.StringVar(&f.format, "format", "table", "output format: table or json")
 	fl.DurationVar(&f.interval, "interval", time.Second, "time between the two samples (the window of every rate)")
 	fl.IntVarP(&f.iterations, "iterations", "n", 1, "number of snapshots to print")
-	fl.StringVar(&f.rootfs, "rootfs", "/", "directory to read as the host's / (e.g. /rootfs in a container)")
-	fl.StringVar(&f.group, "group", "", "only this cgroup and its subgroups (e.g. system.slice)")
-	fl.StringSliceVar(&f.include, "include", nil, "only cgroups whose final name matches one of these patterns (* is a wildcard)")
-	fl.StringSliceVar(&f.exclude, "exclude", nil, "leave out cgroups whose final name matches one of these patterns; wins over --include")
-	fl.StringSliceVar(&f.devices, "exclude-devices", []string{"loop", "dm-"}, "block device name prefixes left out of IO figures")
+	addSourceFlags(fl, &f.sourceFlags)
 	fl.StringVar(&f.sort, "sort", "cpu", "table order: cpu, memory, tasks, io or path")
 	fl.BoolVar(&f.raw, "raw", false, "table: plain bytes instead of 1.5G")
 	fl.BoolVar(&f.pretty, "pretty", false, "json: indent the output")
 	fl.BoolVar(&f.containers, "containers", true, "read each container's network, filesystem, processes and start time (json)")
-	addHostFlags(fl, &f.remote, false)
 	return cmd
 }
 
@@ -73,11 +93,16 @@ func runSnapshot(cmd *cobra.Command, f snapshotFlags) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--%w", err)}
 	}
-	flt, err := filter.New(f.group, f.include, f.exclude)
+	flt, err := f.filter()
 	if err != nil {
-		return usageError{err}
+		return err
 	}
-	src, closeSrc, err := snapshotSource(cmd, f)
+	var co *container.Options
+	if f.containers {
+		o := container.DefaultOptions()
+		co = &o
+	}
+	src, closeSrc, err := f.source(cmd, co)
 	if err != nil {
 		return err
 	}
@@ -116,14 +141,11 @@ func runSnapshot(cmd *cobra.Command, f snapshotFlags) error {
 	return nil
 }
 
-// snapshotSource is the local engine, or with --host the remote host.
-func snapshotSource(cmd *cobra.Command, f snapshotFlags) (agent.Source, func() error, error) {
+// source is the local engine, or with --host the remote host. Containers,
+// when not nil, turns on the engine's per-container figures.
+func (f sourceFlags) source(cmd *cobra.Command, containers *container.Options) (agent.Source, func() error, error) {
 	if len(f.remote.hosts) == 0 {
-		o := engine.Options{Root: f.rootfs, ExcludedDevices: f.devices}
-		if f.containers {
-			co := container.DefaultOptions()
-			o.Containers = &co
-		}
+		o := engine.Options{Root: f.rootfs, ExcludedDevices: f.devices, Containers: containers}
 		eng, err := engine.New(o)
 		if err != nil {
 			return nil, nil, err
