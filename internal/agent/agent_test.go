@@ -142,8 +142,17 @@ func TestSlowCycleSkipsTicks(t *testing.T) {
 	if burst > 2 {
 		t.Errorf("%d cycles started within 5 ms after the slow one: ticks piled up", burst)
 	}
-	if st := a.Stats(); st.Overruns != 1 || st.Cycles != uint64(len(starts)) {
-		t.Errorf("stats %+v after %d cycles, want 1 overrun", st, len(starts))
+	// The slow cycle is an overrun. On a loaded machine a later cycle may
+	// start more than an interval late too (the timer fired late) and is
+	// rightly counted as well; any other overrun is wrong.
+	late := 0
+	for i := 2; i < len(starts); i++ {
+		if starts[i].Sub(starts[i-1]) > 15*time.Millisecond { // an interval and a half
+			late++
+		}
+	}
+	if st := a.Stats(); st.Overruns < 1 || st.Overruns > uint64(1+late) || st.Cycles != uint64(len(starts)) {
+		t.Errorf("stats %+v after %d cycles (%d started late), want 1 overrun (+ at most the late ones)", st, len(starts), late)
 	}
 }
 
