@@ -12,7 +12,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/cgmon/cgmon/internal/cgroupfs"
 	"github.com/cgmon/cgmon/internal/identity"
 	"github.com/cgmon/cgmon/internal/testsvc"
 )
@@ -133,7 +132,7 @@ func TestDocker(t *testing.T) {
 	}
 	if f := c.Filesystem; f == nil || f.Storage == nil || f.Storage.Path != d.root {
 		t.Errorf("no storage filesystem at the data root %s: %+v", d.root, f)
-	} else if want := blockDevice(t, d.root); f.Device != want {
+	} else if want := testsvc.BlockDevice(t, d.root); f.Device != want {
 		t.Errorf("root filesystem device %q, want %q: the device of the data root %s (overlay2's upper directories)", f.Device, want, d.root)
 	}
 	checkExport(t, s, name, c)
@@ -144,20 +143,4 @@ func TestDocker(t *testing.T) {
 		listen: func() { d.must(t, "exec", "-d", name, "sh", "-c", "nc -l -p 5003 > /dev/null") },
 		kill:   func() { d.must(t, "kill", name) },
 	})
-}
-
-// blockDevice is /dev/NAME of the block device holding path, by stat(2)
-// and the kernel's uevent: the ground truth for Filesystem.Device. "" when
-// no block device holds it.
-func blockDevice(t *testing.T, path string) string {
-	t.Helper()
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/sys/dev/block/%d:%d/uevent", unix.Major(st.Dev), unix.Minor(st.Dev)))
-	if err != nil {
-		return ""
-	}
-	return "/dev/" + cgroupfs.ParseUeventDevname(b)
 }

@@ -6,16 +6,14 @@ import (
 	"io"
 	"math"
 	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/cgmon/cgmon/internal/container"
 	"github.com/cgmon/cgmon/internal/engine"
 	"github.com/cgmon/cgmon/internal/snaptest"
+	"github.com/cgmon/cgmon/internal/testsvc"
 	"github.com/cgmon/cgmon/internal/testsvc/podmantest"
 )
 
@@ -85,7 +83,10 @@ func TestPodmanNetworkThroughExporter(t *testing.T) {
 	}
 	// An overlay root: the device is the one podman's storage is on, by
 	// stat(2) of the storage directory and the kernel's name for it.
-	storage := blockDevice(t, "/var/lib/containers/storage")
+	storage := testsvc.BlockDevice(t, "/var/lib/containers/storage")
+	if storage == "" {
+		storage = "/" // no block device: the label is the mount point
+	}
 	if v, ok := f.find("container_fs_limit_bytes", "name", name, "device", storage); !ok || v <= 0 {
 		t.Errorf("container_fs_limit_bytes{name=%q,device=%q} = %v, %v; want > 0\n%s", name, storage, v, ok,
 			strings.Join(series(f, "container_fs_limit_bytes"), "\n"))
@@ -134,24 +135,3 @@ func sendZeros(t *testing.T, addr string, n int64) {
 type zeros struct{}
 
 func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
-
-// blockDevice is /dev/NAME of the block device holding path: stat(2)'s
-// st_dev and /sys/dev/block/MAJ:MIN/uevent.
-func blockDevice(t *testing.T, path string) string {
-	t.Helper()
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/sys/dev/block/%d:%d/uevent", unix.Major(st.Dev), unix.Minor(st.Dev)))
-	if err != nil {
-		t.Skipf("%s is on no block device (%d:%d): %v", path, unix.Major(st.Dev), unix.Minor(st.Dev), err)
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if name, ok := strings.CutPrefix(line, "DEVNAME="); ok {
-			return "/dev/" + name
-		}
-	}
-	t.Fatalf("no DEVNAME in the uevent of %s's device", path)
-	return ""
-}
